@@ -1,0 +1,1 @@
+export { idempotencyKey, idempotencyKeyOfCsr } from './enrollment/idempotency-key.js';

@@ -1,0 +1,26 @@
+export {
+  CertificateAuthority,
+  type CreateCertificateAuthorityOptions,
+  createCertificateAuthority,
+  type IssuedCertificate,
+  type IssueOptions,
+  type RawExtensionInput,
+} from './ca/create-certificate-authority.js';
+export {
+  type CertificateInfo,
+  type KeyUsage,
+  type NameAttribute,
+  parseCertificate,
+} from './cert/parse-certificate.js';
+export { parseCertificates } from './cert/parse-certificates.js';
+export { type CryptoProvider, setCryptoProvider } from './crypto/set-crypto-provider.js';
+export { type CreateCsrOptions, createCsr, type SubjectFields } from './csr/create-csr.js';
+export { type CsrInfo, parseCsr } from './csr/parse-csr.js';
+export { isMtlsError, MtlsError, type MtlsErrorCode, type MtlsErrorOptions } from './errors/mtls-error.js';
+export { exportPrivateKeyPem, exportPublicKeyPem } from './keys/export-key.js';
+export { type GenerateKeyPairOptions, generateKeyPair } from './keys/generate-key-pair.js';
+export { importPrivateKey } from './keys/import-private-key.js';
+export { keyMatchesCertificate } from './keys/key-matches-certificate.js';
+export type { CryptoOptions, KeyAlgorithm, KeyAlgorithmName, KeyPair } from './keys/key-pair.js';
+export { joinPem } from './pem/join-pem.js';
+export { splitPemBundle } from './pem/split-pem-bundle.js';

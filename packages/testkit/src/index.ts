@@ -1,0 +1,1 @@
+export { type CreateTestPkiOptions, createTestPki, type TestPki } from './pki/create-test-pki.js';
