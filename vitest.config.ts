@@ -7,6 +7,7 @@ const pkg = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^@mtlskit\/core\/testing$/, replacement: pkg('core/src/testing.ts') },
       { find: /^@mtlskit\/(core|node-adapter|agent|testkit|cli)$/, replacement: `${pkg('')}$1/src/index.ts` },
     ],
   },

@@ -24,3 +24,39 @@ export { keyMatchesCertificate } from './keys/key-matches-certificate.js';
 export type { CryptoOptions, KeyAlgorithm, KeyAlgorithmName, KeyPair } from './keys/key-pair.js';
 export { joinPem } from './pem/join-pem.js';
 export { splitPemBundle } from './pem/split-pem-bundle.js';
+export {
+  type Backoff,
+  type BackoffNextOptions,
+  type BackoffOptions,
+  createBackoff,
+  type ExpirySource,
+} from './renewal/backoff.js';
+export {
+  computeRenewalTime,
+  type RenewalHints,
+  type RenewalTimeOptions,
+  type ValidityPeriod,
+} from './renewal/compute-renewal-time.js';
+export {
+  type ExpiredEvent,
+  type ExpiringEvent,
+  type ExpiryEvent,
+  type ExpiryEventBase,
+  type ExpiryEventType,
+  ExpiryTracker,
+  type ExpiryTrackerEvents,
+  type ExpiryTrackerOptions,
+  type RenewEvent,
+  type ScheduledExpiryEvent,
+  type TrackedCertificate,
+  type TrackedEntry,
+  type TrackOptions,
+} from './renewal/expiry-tracker.js';
+export { parseRetryAfter } from './renewal/parse-retry-after.js';
+export {
+  type Clock,
+  type ClockTimer,
+  type ClockTimerOptions,
+  MAX_TIMER_DELAY,
+  systemClock,
+} from './time/clock.js';
