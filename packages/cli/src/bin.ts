@@ -1,4 +1,13 @@
 #!/usr/bin/env node
-import { COMMANDS } from './index.js';
+import { runCli } from './run-cli.js';
 
-process.stdout.write(`mtlskit: commands coming in the next release: ${COMMANDS.join(', ')}\n`);
+runCli(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    // runCli catches everything it expects; this is the last line of defence, still one line.
+    process.stderr.write(`mtlskit: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);

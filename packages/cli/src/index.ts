@@ -1,2 +1,2 @@
-/** The command names the `mtlskit` CLI will offer. */
-export const COMMANDS = ['inspect', 'verify', 'doctor', 'compare', 'limbo'] as const;
+export type { CliIo } from './lib/cli-io.js';
+export { runCli } from './run-cli.js';

@@ -13,9 +13,28 @@ export {
   parseCertificate,
 } from './cert/parse-certificate.js';
 export { parseCertificates } from './cert/parse-certificates.js';
+export type { ChainErrorCode, ChainPurpose, ChainVerdict } from './chain/chain-verdict.js';
+export {
+  type LimboPeerName,
+  type LimboResult,
+  type LimboResults,
+  type LimboSuite,
+  type LimboTestcase,
+  runLimbo,
+  runLimboCase,
+} from './chain/run-limbo.js';
+export { type CertificatesInput, type VerifyChainOptions, verifyChain } from './chain/verify-chain.js';
 export { type CryptoProvider, setCryptoProvider } from './crypto/set-crypto-provider.js';
 export { type CreateCsrOptions, createCsr, type SubjectFields } from './csr/create-csr.js';
 export { type CsrInfo, parseCsr } from './csr/parse-csr.js';
+export {
+  compareTrustBundles,
+  type RegeneratedCa,
+  type TrustBundleComparison,
+  type TrustBundleEntry,
+} from './diagnostics/compare-trust-bundles.js';
+export { type DiagnoseCertificates, type DiagnoseOptions, diagnose } from './diagnostics/diagnose.js';
+export type { Finding, FindingCode, FindingSeverity } from './diagnostics/finding.js';
 export { isMtlsError, MtlsError, type MtlsErrorCode, type MtlsErrorOptions } from './errors/mtls-error.js';
 export { exportPrivateKeyPem, exportPublicKeyPem } from './keys/export-key.js';
 export { type GenerateKeyPairOptions, generateKeyPair } from './keys/generate-key-pair.js';
@@ -53,6 +72,7 @@ export {
   type TrackOptions,
 } from './renewal/expiry-tracker.js';
 export { parseRetryAfter } from './renewal/parse-retry-after.js';
+export type { CredentialSource, Credentials } from './source/credentials.js';
 export {
   type Clock,
   type ClockTimer,

@@ -22,7 +22,11 @@ export type ChainErrorCode =
   | 'DEPTH_EXCEEDED'
   | 'REVOKED'
   | 'WORK_LIMIT'
-  | 'UNSUPPORTED_ALGORITHM';
+  | 'UNSUPPORTED_ALGORITHM'
+  /** A certificate breaks a MUST of the RFC 5280 / CA/B profile (e.g. critical SKI, missing AKI, empty issuer). */
+  | 'PROFILE_VIOLATION'
+  /** CRLs were given but the one covering a certificate is unusable (bad extension, stale, wrong issuer usage). */
+  | 'CRL_INVALID';
 
 /** The result of {@link verifyChain}: never a bare boolean. */
 export type ChainVerdict =

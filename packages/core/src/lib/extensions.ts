@@ -113,9 +113,20 @@ export function parseGeneralNames(node: DerNode): GeneralNames {
   return out;
 }
 
+const KNOWN_EXTENSION_OIDS = new Set<string>([
+  OID.basicConstraints,
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.subjectAltName,
+  OID.subjectKeyIdentifier,
+  OID.authorityKeyIdentifier,
+]);
+
 export function parseKnownExtensions(raw: RawExtension[]): ParsedExtensions {
   const out: ParsedExtensions = { raw };
   for (const ext of raw) {
+    // Values of extensions mtlskit does not interpret are left alone (they may be empty).
+    if (!KNOWN_EXTENSION_OIDS.has(ext.oid)) continue;
     const node = readSingle(ext.value);
     switch (ext.oid) {
       case OID.basicConstraints: {

@@ -1,0 +1,149 @@
+import { isMtlsError, MtlsError } from '../errors/mtls-error.js';
+import type { ChainPurpose } from './chain-verdict.js';
+import { type VerifyChainOptions, verifyChain } from './verify-chain.js';
+
+/** A peer name of an x509-limbo testcase. */
+export interface LimboPeerName {
+  kind: 'DNS' | 'IP' | 'RFC822';
+  value: string;
+}
+
+/** One x509-limbo testcase (the fields mtlskit reads; see shared/limbo/limbo-schema.json). */
+export interface LimboTestcase {
+  id: string;
+  description?: string;
+  features?: string[];
+  importance?: string;
+  validation_kind: 'SERVER' | 'CLIENT';
+  trusted_certs: string[];
+  untrusted_intermediates: string[];
+  peer_certificate: string;
+  validation_time?: string | null;
+  signature_algorithms?: string[];
+  key_usage?: string[];
+  extended_key_usage?: string[];
+  expected_result: 'SUCCESS' | 'FAILURE';
+  expected_peer_name?: LimboPeerName | null;
+  expected_peer_names?: LimboPeerName[];
+  max_chain_depth?: number | null;
+  crls?: string[];
+}
+
+/** An x509-limbo suite: `{"version": 1, "testcases": [...]}`. */
+export interface LimboSuite {
+  version: number;
+  testcases: LimboTestcase[];
+}
+
+/** One harness result. */
+export interface LimboResult {
+  id: string;
+  actual_result: 'SUCCESS' | 'FAILURE' | 'SKIPPED';
+  /** The verdict code and message, or why the case was skipped. */
+  context: string;
+}
+
+/** The harness output: `{"version": 1, "harness": "mtlskit", "results": [...]}`. */
+export interface LimboResults {
+  version: 1;
+  harness: string;
+  results: LimboResult[];
+}
+
+// Features whose semantics mtlskit does not implement: certificate policy trees.
+const UNSUPPORTED_FEATURES: Readonly<Record<string, string>> = {
+  'has-cert-policies': 'certificate policy processing (RFC 5280 §6.1.3 (d)-(f)) is not implemented',
+  'no-cert-policies': 'certificate policy processing (RFC 5280 §6.1.3 (d)-(f)) is not implemented',
+};
+
+function purposeOf(tc: LimboTestcase): ChainPurpose {
+  const eku = tc.extended_key_usage ?? [];
+  if (eku.includes('serverAuth')) return 'serverAuth';
+  if (eku.includes('clientAuth')) return 'clientAuth';
+  if (eku.length > 0) return 'any';
+  return tc.validation_kind === 'CLIENT' ? 'clientAuth' : 'serverAuth';
+}
+
+/** Maps one testcase to verifyChain calls (one per expected peer name) and reports its result. */
+export async function runLimboCase(tc: LimboTestcase): Promise<LimboResult> {
+  for (const f of tc.features ?? []) {
+    const why = UNSUPPORTED_FEATURES[f];
+    if (why) return { id: tc.id, actual_result: 'SKIPPED', context: `feature ${f}: ${why}` };
+  }
+  const names = [
+    ...(tc.expected_peer_name ? [tc.expected_peer_name] : []),
+    ...(tc.expected_peer_names ?? []),
+  ];
+  const base: VerifyChainOptions = {
+    leaf: tc.peer_certificate,
+    intermediates: tc.untrusted_intermediates,
+    trustAnchors: tc.trusted_certs,
+    purpose: purposeOf(tc),
+    ...(tc.validation_time ? { at: new Date(tc.validation_time) } : {}),
+    ...(tc.max_chain_depth !== undefined && tc.max_chain_depth !== null
+      ? { maxDepth: Math.min(100, tc.max_chain_depth) }
+      : {}),
+    ...(tc.crls && tc.crls.length > 0 ? { crls: tc.crls } : {}),
+  };
+  const runs: VerifyChainOptions[] =
+    names.length === 0
+      ? [base]
+      : names.map((n) => ({
+          ...base,
+          ...(n.kind === 'DNS'
+            ? { hostname: n.value }
+            : n.kind === 'IP'
+              ? { ip: n.value }
+              : { email: n.value }),
+        }));
+  try {
+    let context = 'verified';
+    for (const opts of runs) {
+      const v = await verifyChain(opts);
+      if (!v.ok) return { id: tc.id, actual_result: 'FAILURE', context: `${v.code}: ${v.message}` };
+      context = `verified: ${v.chain.map((c) => c.subject).join(' <- ')}`;
+    }
+    return { id: tc.id, actual_result: 'SUCCESS', context };
+  } catch (e) {
+    // A testcase mtlskit refuses as an argument error (e.g. no trusted certificate) is a rejection.
+    if (isMtlsError(e)) return { id: tc.id, actual_result: 'FAILURE', context: `${e.code}: ${e.message}` };
+    throw e;
+  }
+}
+
+/**
+ * The x509-limbo harness: verifies every testcase of a suite with {@link verifyChain} and
+ * returns the results in the harness format. Cases using features mtlskit does not
+ * implement are `SKIPPED` with the reason in `context`.
+ *
+ * @example
+ * ```ts
+ * const suite = JSON.parse(readFileSync('limbo.json', 'utf8'));
+ * const { results } = await runLimbo(suite);
+ * const agree = results.filter((r, i) => r.actual_result === suite.testcases[i].expected_result).length;
+ * ```
+ */
+export async function runLimbo(suite: LimboSuite): Promise<LimboResults> {
+  if (!suite || typeof suite !== 'object' || !Array.isArray(suite.testcases)) {
+    throw new MtlsError(
+      'ERR_MTLS_INVALID_ARGUMENT',
+      'runLimbo() needs an x509-limbo suite: {"version": 1, "testcases": [...]}.',
+    );
+  }
+  const results: LimboResult[] = [];
+  for (const tc of suite.testcases) {
+    if (
+      !tc ||
+      typeof tc !== 'object' ||
+      typeof tc.id !== 'string' ||
+      typeof tc.peer_certificate !== 'string'
+    ) {
+      throw new MtlsError(
+        'ERR_MTLS_INVALID_ARGUMENT',
+        'Every limbo testcase needs at least an id and a peer_certificate.',
+      );
+    }
+    results.push(await runLimboCase(tc));
+  }
+  return { version: 1, harness: 'mtlskit', results };
+}

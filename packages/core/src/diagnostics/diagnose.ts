@@ -1,0 +1,645 @@
+import { type CertificateInfo, decodedOf } from '../cert/parse-certificate.js';
+import { parseCertificates } from '../cert/parse-certificates.js';
+import type { ChainPurpose, ChainVerdict } from '../chain/chain-verdict.js';
+import { verifyChain } from '../chain/verify-chain.js';
+import { MtlsError } from '../errors/mtls-error.js';
+import { keyMatchesCertificate } from '../keys/key-matches-certificate.js';
+import type { CryptoOptions, KeyPair } from '../keys/key-pair.js';
+import { getCrypto } from '../lib/crypto-provider.js';
+import { formatIp, parseIp } from '../lib/ip.js';
+import { verifySignature } from '../lib/signature.js';
+import type { Finding, FindingCode, FindingSeverity } from './finding.js';
+
+const DAY = 86_400_000;
+
+/** Certificates given as a PEM string or bundle, a parsed certificate, or a list of them. */
+export type DiagnoseCertificates = string | CertificateInfo | readonly CertificateInfo[];
+
+/** Options of {@link diagnose}. */
+export interface DiagnoseOptions extends CryptoOptions {
+  /**
+   * The certificate to check. A bundle is read as leaf first, then its chain (a
+   * `fullchain.pem` works as is).
+   */
+  certificate: DiagnoseCertificates;
+  /** The private key (PEM or key pair) that should belong to the certificate. Default: not checked. */
+  privateKey?: string | Uint8Array | KeyPair;
+  /** Intermediates sent along with the leaf, in the order they are sent. Default: none (besides those in `certificate`). */
+  chain?: DiagnoseCertificates;
+  /** The CAs the certificate should chain to (your own CA file). Default: trust is not checked. */
+  trustAnchors?: DiagnoseCertificates;
+  /** The CAs the other side trusts (the peer's CA bundle). Default: not checked. */
+  peerTrustAnchors?: DiagnoseCertificates;
+  /** What the certificate is used for. Default `'clientAuth'`. */
+  purpose?: ChainPurpose;
+  /**
+   * A glob (`*` any run of characters, `?` one character) the leaf's common name must match,
+   * e.g. `alloc:*` for gateways that want the allocation token. Default: not checked.
+   */
+  expectCommonName?: string;
+  /** A DNS name or IP address the leaf's SANs must cover (server certificates). Default: not checked. */
+  hostname?: string;
+  /** Warn when the leaf expires within this many ms. Default 7 days. */
+  expiringWithinMs?: number;
+  /** The time to check at. Default: now. */
+  at?: Date;
+}
+
+function toInfos(input: DiagnoseCertificates | undefined, what: string): CertificateInfo[] {
+  if (input === undefined) return [];
+  if (typeof input === 'string') {
+    const list = parseCertificates(input);
+    if (list.length === 0) {
+      throw new MtlsError(
+        'ERR_MTLS_INVALID_ARGUMENT',
+        `The ${what} holds no certificate; give PEM text with "-----BEGIN CERTIFICATE-----".`,
+      );
+    }
+    return list;
+  }
+  if (Array.isArray(input)) return [...(input as readonly CertificateInfo[])];
+  if (typeof input === 'object' && input !== null && 'der' in input) return [input as CertificateInfo];
+  throw new MtlsError(
+    'ERR_MTLS_INVALID_ARGUMENT',
+    `The ${what} must be PEM text, a CertificateInfo or an array of them.`,
+  );
+}
+
+function isoDate(d: Date): string {
+  return d.toISOString().replace(/\.000Z$/, 'Z');
+}
+
+function shortFp(c: CertificateInfo): string {
+  return `${c.fingerprintSha256.slice(0, 23)}…`;
+}
+
+/** `"CN=x" (SHA-256 AB:CD:…)`: enough to find the certificate with `openssl x509 -fingerprint`. */
+function describe(c: CertificateInfo, full = false): string {
+  return `"${c.subject || '(empty subject)'}" (SHA-256 ${full ? c.fingerprintSha256 : shortFp(c)})`;
+}
+
+function humanDuration(ms: number): string {
+  const abs = Math.abs(ms);
+  if (abs >= 2 * DAY) return `${Math.round(abs / DAY)} days`;
+  if (abs >= 2 * 3_600_000) return `${Math.round(abs / 3_600_000)} hours`;
+  return `${Math.max(1, Math.round(abs / 60_000))} minutes`;
+}
+
+/** Glob with `*` and `?`, matched against the whole string. */
+function matchesGlob(pattern: string, text: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 's').test(text);
+}
+
+/** RFC 6125: a wildcard only as the whole left-most label, matching exactly one label. */
+function dnsMatches(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, '');
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (p === h) return true;
+  if (!p.startsWith('*.')) return false;
+  const rest = p.slice(1);
+  if (!h.endsWith(rest)) return false;
+  const label = h.slice(0, h.length - rest.length);
+  return label.length > 0 && !label.includes('.') && rest.split('.').length > 2;
+}
+
+const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+async function signedBy(
+  child: CertificateInfo,
+  issuer: CertificateInfo,
+  crypto: CryptoOptions['crypto'],
+): Promise<boolean> {
+  if (!sameName(child.issuer, issuer.subject)) return false;
+  const d = decodedOf(child);
+  const result = await verifySignature(
+    getCrypto(crypto),
+    decodedOf(issuer).spki,
+    d.signatureAlgorithm,
+    d.tbs,
+    d.signature,
+  );
+  return result === 'valid';
+}
+
+interface Collector {
+  add(code: FindingCode, severity: FindingSeverity, message: string, fix: string): void;
+  has(code: FindingCode): boolean;
+  list(): Finding[];
+}
+
+function collector(): Collector {
+  const items: Finding[] = [];
+  const seen = new Set<string>();
+  return {
+    add(code, severity, message, fix) {
+      const key = `${code}\u0000${message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      items.push(Object.freeze({ code, severity, message, fix }));
+    },
+    has: (code) => items.some((f) => f.code === code),
+    list() {
+      const rank: Record<FindingSeverity, number> = { error: 0, warning: 1, info: 2 };
+      // A stable sort keeps the order in which checks ran within one severity.
+      return items
+        .map((f, i) => ({ f, i }))
+        .sort((a, b) => rank[a.f.severity] - rank[b.f.severity] || a.i - b.i)
+        .map((x) => x.f);
+    },
+  };
+}
+
+/** The chain as sent: the leaf's issuer, then that one's issuer…, following names and signatures. */
+async function orderedPath(
+  leaf: CertificateInfo,
+  pool: CertificateInfo[],
+  crypto: CryptoOptions['crypto'],
+): Promise<CertificateInfo[]> {
+  const path = [leaf];
+  let current = leaf;
+  const used = new Set([leaf.fingerprintSha256]);
+  while (!current.selfIssued && path.length <= pool.length + 1) {
+    let next: CertificateInfo | undefined;
+    for (const c of pool) {
+      if (used.has(c.fingerprintSha256)) continue;
+      if (await signedBy(current, c, crypto)) {
+        next = c;
+        break;
+      }
+    }
+    if (!next) break;
+    path.push(next);
+    used.add(next.fingerprintSha256);
+    current = next;
+  }
+  return path;
+}
+
+interface IssuerLookup {
+  /** The certificate at the top of what we have (not issued by anything in the path). */
+  top: CertificateInfo;
+  /** Anchors carrying the top's issuer name (or its own name, for a root in the chain). */
+  sameName: CertificateInfo[];
+  /** Whether one of those anchors actually signed the top (or is the top). */
+  keyMatches: boolean;
+  /** The CA name looked for. */
+  wanted: string;
+}
+
+async function lookUpIssuer(
+  path: CertificateInfo[],
+  anchors: CertificateInfo[],
+  crypto: CryptoOptions['crypto'],
+): Promise<IssuerLookup> {
+  const top = path[path.length - 1]!;
+  // A root sent in the chain is checked against the anchor with its own name.
+  const rootInChain = top.selfIssued && path.length > 1;
+  const wanted = rootInChain ? top.subject : top.issuer;
+  const same = anchors.filter((a) => sameName(a.subject, wanted));
+  let keyMatches = false;
+  for (const a of same) {
+    if (
+      rootInChain
+        ? a.spkiSha256 === top.spkiSha256
+        : a.spkiSha256 === top.spkiSha256 || (await signedBy(top, a, crypto))
+    ) {
+      keyMatches = true;
+      break;
+    }
+  }
+  return { top, sameName: same, keyMatches, wanted };
+}
+
+/**
+ * Checks a certificate, its key and its chain for everything that commonly breaks mTLS
+ * handshakes, and explains each problem with what to do about it. Findings are sorted
+ * errors first; when nothing is wrong the result is a single `OK` info finding.
+ *
+ * Codes: `KEY_MISMATCH`, `EXPIRED`, `NOT_YET_VALID`, `EXPIRING_SOON`, `UNTRUSTED_BY_PEER`,
+ * `CA_REGENERATED`, `MISSING_INTERMEDIATE`, `UNKNOWN_ISSUER`, `CHAIN_INVALID`, `WRONG_EKU`,
+ * `COMMON_NAME_MISMATCH`, `HOSTNAME_MISMATCH`, `CHAIN_OUT_OF_ORDER`, `CHAIN_CONTAINS_ROOT`,
+ * `SELF_SIGNED_LEAF`, `WEAK_KEY`, `SHA1_SIGNATURE`, `OK` (see docs/cli.md).
+ * Unreadable input (bad PEM, a key that cannot be imported) throws an {@link MtlsError}.
+ *
+ * @example
+ * ```ts
+ * const findings = await diagnose({
+ *   certificate: readFileSync('client.crt', 'utf8'),
+ *   privateKey: readFileSync('client.key', 'utf8'),
+ *   trustAnchors: readFileSync('ca.crt', 'utf8'),
+ *   peerTrustAnchors: readFileSync('gateway-ca.crt', 'utf8'),
+ *   expectCommonName: 'alloc:*',
+ * });
+ * if (findings.some((f) => f.severity === 'error')) process.exitCode = 1;
+ * ```
+ */
+export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
+  if (!options || typeof options !== 'object') {
+    throw new MtlsError(
+      'ERR_MTLS_INVALID_ARGUMENT',
+      'diagnose() needs an options object with at least `certificate`.',
+    );
+  }
+  const at = options.at ?? new Date();
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+    throw new MtlsError('ERR_MTLS_INVALID_ARGUMENT', '`at` must be a valid Date.');
+  }
+  const within = options.expiringWithinMs ?? 7 * DAY;
+  if (typeof within !== 'number' || !(within >= 0)) {
+    throw new MtlsError(
+      'ERR_MTLS_INVALID_ARGUMENT',
+      '`expiringWithinMs` must be a number of milliseconds ≥ 0.',
+    );
+  }
+  const purpose = options.purpose ?? 'clientAuth';
+  if (!['clientAuth', 'serverAuth', 'any'].includes(purpose)) {
+    throw new MtlsError(
+      'ERR_MTLS_INVALID_ARGUMENT',
+      '`purpose` must be "clientAuth", "serverAuth" or "any".',
+    );
+  }
+  const crypto = options.crypto;
+  const given = toInfos(options.certificate, 'certificate');
+  const leaf = given[0];
+  if (!leaf) throw new MtlsError('ERR_MTLS_INVALID_ARGUMENT', 'The certificate input holds no certificate.');
+  const sent: CertificateInfo[] = [];
+  for (const c of [...given.slice(1), ...toInfos(options.chain, 'chain')]) {
+    if (
+      c.fingerprintSha256 !== leaf.fingerprintSha256 &&
+      !sent.some((s) => s.fingerprintSha256 === c.fingerprintSha256)
+    )
+      sent.push(c);
+  }
+  const anchors = toInfos(options.trustAnchors, 'trust anchors');
+  const peerAnchors = toInfos(options.peerTrustAnchors, 'peer trust anchors');
+  const out = collector();
+  const L = describe(leaf);
+
+  // 1. The key.
+  if (options.privateKey !== undefined && !(await keyMatchesCertificate(options.privateKey, leaf))) {
+    out.add(
+      'KEY_MISMATCH',
+      'error',
+      `The private key does not belong to certificate ${L}: the certificate's public key (SPKI SHA-256 ${leaf.spkiSha256}) is not the key's.`,
+      'Use the key file written together with this certificate, or re-issue the certificate from a CSR made with this key. Compare `openssl pkey -in KEY -pubout | openssl sha256` with `openssl x509 -in CERT -pubkey -noout | openssl sha256`.',
+    );
+  }
+
+  // 2. Dates of the leaf.
+  if (leaf.notAfter.getTime() < at.getTime()) {
+    out.add(
+      'EXPIRED',
+      'error',
+      `Certificate ${L} expired on ${isoDate(leaf.notAfter)} (${humanDuration(at.getTime() - leaf.notAfter.getTime())} ago).`,
+      'Renew it: request a new certificate from your CA (or let the mtlskit agent renew it) and replace the certificate file; running processes must reload it.',
+    );
+  } else if (leaf.notBefore.getTime() > at.getTime()) {
+    out.add(
+      'NOT_YET_VALID',
+      'error',
+      `Certificate ${L} is not valid before ${isoDate(leaf.notBefore)} (in ${humanDuration(leaf.notBefore.getTime() - at.getTime())}).`,
+      "Check this machine's clock (and the CA's): `date -u`. If the clock is right, wait or re-issue the certificate with an earlier notBefore.",
+    );
+  } else if (leaf.notAfter.getTime() - at.getTime() <= within) {
+    out.add(
+      'EXPIRING_SOON',
+      'warning',
+      `Certificate ${L} expires on ${isoDate(leaf.notAfter)}, in ${humanDuration(leaf.notAfter.getTime() - at.getTime())}.`,
+      'Renew it now; automate renewal (the mtlskit agent renews at two thirds of the lifetime) so it never lapses.',
+    );
+  }
+  for (const c of sent) {
+    if (c.notAfter.getTime() < at.getTime()) {
+      out.add(
+        'EXPIRED',
+        'error',
+        `Chain certificate ${describe(c)} expired on ${isoDate(c.notAfter)}.`,
+        'Replace it in the chain file with the current certificate of that CA (ask the CA operator for the renewed intermediate).',
+      );
+    } else if (c.notBefore.getTime() > at.getTime()) {
+      out.add(
+        'NOT_YET_VALID',
+        'error',
+        `Chain certificate ${describe(c)} is not valid before ${isoDate(c.notBefore)}.`,
+        "Check this machine's clock (`date -u`); otherwise wait until the CA certificate becomes valid.",
+      );
+    }
+  }
+
+  // 3. What the leaf is.
+  if (leaf.selfIssued) {
+    const pinned = anchors.some((a) => a.fingerprintSha256 === leaf.fingerprintSha256);
+    out.add(
+      'SELF_SIGNED_LEAF',
+      pinned ? 'warning' : 'error',
+      `Certificate ${L} is self-signed (issuer = subject)${pinned ? '; it is trusted only because it is itself in the trust bundle' : ''}.`,
+      'Issue the certificate from your CA instead (`mtlskit` agents enroll with an install token); peers only trust certificates their CA signed.',
+    );
+  }
+  if (
+    options.expectCommonName !== undefined &&
+    !matchesGlob(options.expectCommonName, leaf.commonName ?? '')
+  ) {
+    const alloc = /^alloc:/i.test(options.expectCommonName);
+    out.add(
+      'COMMON_NAME_MISMATCH',
+      'error',
+      `The common name of ${L} is ${leaf.commonName === undefined ? 'missing' : `"${leaf.commonName}"`}, but "${options.expectCommonName}" is expected.` +
+        (alloc
+          ? ' The gateway needs the allocation token in the CN: this certificate probably came from the plain /api/v1/cert endpoint instead of the allocate endpoint.'
+          : ''),
+      alloc
+        ? 'Get the client certificate from POST /api/v1/worker/allocate (its clientCert has CN=alloc:<token-id>) and use that certificate and key.'
+        : `Re-issue the certificate with a subject whose CN matches "${options.expectCommonName}".`,
+    );
+  }
+  const wantEku =
+    purpose === 'clientAuth' ? 'clientAuth' : purpose === 'serverAuth' ? 'serverAuth' : undefined;
+  if (
+    wantEku &&
+    leaf.hasExtendedKeyUsage &&
+    !leaf.extendedKeyUsage.includes(wantEku) &&
+    !leaf.extendedKeyUsage.includes('anyExtendedKeyUsage')
+  ) {
+    out.add(
+      'WRONG_EKU',
+      'error',
+      `Certificate ${L} is for ${leaf.extendedKeyUsage.join(', ') || 'no purpose'} (extended key usage) but is used for ${wantEku}.`,
+      wantEku === 'clientAuth'
+        ? 'Issue a client certificate (EKU clientAuth), e.g. `ca.issue({ profile: "client" })`, or `both` for dual use.'
+        : 'Issue a server certificate (EKU serverAuth), e.g. `ca.issue({ profile: "server" })`, or `both` for dual use.',
+    );
+  }
+  if (options.hostname !== undefined && options.hostname !== '') {
+    const host = options.hostname;
+    const ipBytes = parseIp(host);
+    const ok = ipBytes
+      ? leaf.ipAddresses.some((a) => {
+          const b = parseIp(a);
+          return b !== undefined && formatIp(b) === formatIp(ipBytes);
+        })
+      : leaf.dnsNames.some((p) => dnsMatches(p, host));
+    if (!ok) {
+      const names = [...leaf.dnsNames.map((d) => `DNS:${d}`), ...leaf.ipAddresses.map((i) => `IP:${i}`)];
+      out.add(
+        'HOSTNAME_MISMATCH',
+        'error',
+        `Certificate ${L} does not cover "${host}": its subject alternative names are ${names.length ? names.join(', ') : 'absent'}` +
+          (leaf.commonName && names.length === 0
+            ? ` (the CN "${leaf.commonName}" is ignored by modern clients)`
+            : '') +
+          '.',
+        `Re-issue the certificate with ${ipBytes ? 'IP' : 'DNS'}:${host} in its subject alternative names, or connect with a name it covers (--servername).`,
+      );
+    }
+  }
+
+  // 4. Algorithms.
+  for (const c of [leaf, ...sent]) {
+    const rsa = c.publicKeyAlgorithm.startsWith('RSA');
+    const ec = c.publicKeyAlgorithm === 'ECDSA';
+    if ((rsa && c.publicKeySize < 2048) || (ec && c.publicKeySize < 256)) {
+      out.add(
+        'WEAK_KEY',
+        'error',
+        `Certificate ${describe(c)} has a ${c.publicKeySize}-bit ${c.publicKeyAlgorithm} key; current TLS stacks refuse ${rsa ? 'RSA below 2048' : 'EC below 256'} bits.`,
+        'Generate a new key (ECDSA P-256 or RSA ≥ 2048, e.g. `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`) and re-issue the certificate.',
+      );
+    }
+    // A root's self-signature is never checked, so only issued certificates matter.
+    if (/sha1|md5/i.test(c.signatureAlgorithm) && !(c.selfIssued && c !== leaf)) {
+      out.add(
+        'SHA1_SIGNATURE',
+        'error',
+        `Certificate ${describe(c)} is signed with ${c.signatureAlgorithm}; OpenSSL 3, Go and browsers reject SHA-1 (and MD5) signatures.`,
+        'Have the CA re-issue it with SHA-256 (`openssl x509 -req … -sha256`).',
+      );
+    }
+  }
+
+  // 5. The chain as sent.
+  for (const c of sent) {
+    if (c.selfIssued && c.isCA) {
+      out.add(
+        'CHAIN_CONTAINS_ROOT',
+        'warning',
+        `The chain includes the root CA ${describe(c)}. Peers never use a root sent by the other side; if it is not in their trust bundle the handshake still fails, and if the copies differ it confuses debugging.`,
+        'Remove the root from the chain file: send the leaf and intermediates only; the root belongs in the trust bundle (--ca).',
+      );
+    }
+  }
+  const path = await orderedPath(leaf, sent, crypto);
+  const asSent = [leaf, ...sent];
+  const outOfOrder = path.some((c, i) => asSent[i]?.fingerprintSha256 !== c.fingerprintSha256);
+  if (outOfOrder) {
+    out.add(
+      'CHAIN_OUT_OF_ORDER',
+      'warning',
+      `The chain is sent as ${asSent.map((c) => `"${c.subject}"`).join(' → ')}, but each certificate must be followed by its issuer: ${path.map((c) => `"${c.subject}"`).join(' → ')}. Strict peers (Java, some gateways) reject it.`,
+      'Rewrite the chain file in the order leaf, then its issuer, then that issuer’s issuer (e.g. `cat leaf.crt intermediate.crt > chain.pem`).',
+    );
+  }
+
+  // 6. Trust: our own CA file, then the peer's.
+  const verify = (trustAnchors: CertificateInfo[]): Promise<ChainVerdict> =>
+    verifyChain({ leaf, intermediates: sent, trustAnchors, at, purpose, ...(crypto ? { crypto } : {}) });
+  let trustedChain: CertificateInfo[] | undefined;
+  if (anchors.length > 0) {
+    const verdict = await verify(anchors);
+    if (verdict.ok) trustedChain = verdict.chain;
+    const lookup = await lookUpIssuer(path, anchors, crypto);
+    if (!verdict.ok) explainVerdict(out, verdict, leaf, lookup, 'ca', anchors);
+    else if (!lookup.keyMatches && lookup.sameName.length > 0) addRegenerated(out, lookup, 'ca');
+  }
+  if (peerAnchors.length > 0) {
+    const verdict = await verify(peerAnchors);
+    const lookup = await lookUpIssuer(path, peerAnchors, crypto);
+    const ownIssuer = anchors.length > 0 ? await lookUpIssuer(path, anchors, crypto) : undefined;
+    if (!verdict.ok && !leafOnly(verdict)) {
+      if (lookup.sameName.length > 0 && !lookup.keyMatches) addRegenerated(out, lookup, 'peer', ownIssuer);
+      const issuerNote =
+        lookup.sameName.length > 0 && !lookup.keyMatches
+          ? `it trusts a CA named "${lookup.wanted}" but with a different key`
+          : `none of its ${peerAnchors.length} CA(s) (${peerAnchors
+              .slice(0, 3)
+              .map((a) => `"${a.subject}"`)
+              .join(', ')}${peerAnchors.length > 3 ? ', …' : ''}) issued "${lookup.top.issuer}"`;
+      out.add(
+        'UNTRUSTED_BY_PEER',
+        'error',
+        `The peer will reject ${L}: ${issuerNote} (${verdict.code}: ${verdict.message}).`,
+        `Make both sides use the same CA: either add your CA ("${lookup.wanted}") to the peer's trust bundle (--peer-ca file), or get a certificate issued by a CA the peer trusts. \`mtlskit compare ours=CA_FILE peer=PEER_CA_FILE\` shows the difference.`,
+      );
+    }
+  }
+
+  const findings = out.list();
+  if (!findings.some((f) => f.severity !== 'info')) {
+    const parts = [`Certificate ${L} is valid until ${isoDate(leaf.notAfter)}`];
+    if (options.privateKey !== undefined) parts.push('matches its private key');
+    const root = trustedChain?.[trustedChain.length - 1];
+    if (root) parts.push(`chains to ${describe(root)}`);
+    if (peerAnchors.length > 0) parts.push("is trusted by the peer's bundle");
+    findings.unshift(
+      Object.freeze({
+        code: 'OK' as const,
+        severity: 'info' as const,
+        message: `${parts.join(', ')}.`,
+        fix: 'Nothing to do.',
+      }),
+    );
+  }
+  return findings;
+}
+
+/**
+ * Whether a missing issuer looks like a CA of another PKI rather than an absent intermediate:
+ * the chain already climbed through an intermediate of ours and the name shares no
+ * organisation with any anchor. An "intermediate is missing" advice would then send people
+ * hunting for a certificate that does not exist.
+ */
+function looksForeign(missing: string, top: CertificateInfo, anchors: CertificateInfo[]): boolean {
+  if (!top.isCA) return false;
+  const org = (attrs: readonly { type: string; value: string }[]) =>
+    attrs
+      .filter((a) => a.type === 'O' || a.type === 'OU' || a.type === 'DC')
+      .map((a) => a.value.toLowerCase());
+  const wanted = org(top.issuerAttributes);
+  if (wanted.length === 0) return !anchors.some((a) => sameName(a.subject, missing));
+  return !anchors.some((a) => org(a.subjectAttributes).some((o) => wanted.includes(o)));
+}
+
+/** A failure that is only about the leaf itself (already reported by the leaf checks). */
+function leafOnly(v: Exclude<ChainVerdict, { ok: true }>): boolean {
+  return (
+    (v.depth ?? 0) === 0 &&
+    ['EXPIRED', 'NOT_YET_VALID', 'EXTENDED_KEY_USAGE', 'KEY_USAGE', 'NAME_MISMATCH'].includes(v.code)
+  );
+}
+
+function addRegenerated(
+  out: Collector,
+  lookup: IssuerLookup,
+  side: 'ca' | 'peer',
+  ownIssuer?: IssuerLookup,
+): void {
+  const name = lookup.wanted;
+  const theirs = lookup.sameName
+    .map((a) => `${a.fingerprintSha256} (valid ${isoDate(a.notBefore)} to ${isoDate(a.notAfter)})`)
+    .join(', ');
+  const ours = ownIssuer?.keyMatches
+    ? ownIssuer.sameName.map((a) => a.fingerprintSha256).join(', ')
+    : undefined;
+  const bundle = side === 'ca' ? 'your CA file (--ca)' : "the peer's trust bundle (--peer-ca)";
+  out.add(
+    'CA_REGENERATED',
+    'error',
+    `The CA "${name}" was regenerated: ${bundle} holds a CA with that name (SHA-256 ${theirs}) but a different key, so it cannot verify ${describe(lookup.top)}` +
+      (ours ? `, which was signed by the CA with SHA-256 ${ours}.` : '.'),
+    side === 'ca'
+      ? 'Re-issue the certificate from the current CA, or put the CA certificate that actually signed it into the CA file. `mtlskit compare` shows which copies of the CA differ.'
+      : "Distribute the current CA to the peer (update its trust bundle / secret) or re-issue your certificate from the CA the peer trusts; during a rotation put both CAs in the peer's bundle. `mtlskit compare ours=CA_FILE peer=PEER_CA_FILE` shows the two copies.",
+  );
+}
+
+function explainVerdict(
+  out: Collector,
+  v: Exclude<ChainVerdict, { ok: true }>,
+  leaf: CertificateInfo,
+  lookup: IssuerLookup,
+  side: 'ca',
+  anchors: CertificateInfo[],
+): void {
+  if (
+    lookup.sameName.length > 0 &&
+    !lookup.keyMatches &&
+    (v.code === 'ISSUER_KEY_MISMATCH' || v.code === 'UNKNOWN_ISSUER' || v.code === 'BAD_SIGNATURE')
+  ) {
+    addRegenerated(out, lookup, side);
+    return;
+  }
+  const at =
+    v.certificate && v.certificate.fingerprintSha256 !== leaf.fingerprintSha256
+      ? describe(v.certificate)
+      : describe(leaf);
+  switch (v.code) {
+    case 'EXPIRED':
+    case 'NOT_YET_VALID':
+      // The leaf's own dates were reported above; a CA's dates are news.
+      if (
+        (v.depth ?? 0) > 0 ||
+        (v.certificate && v.certificate.fingerprintSha256 !== leaf.fingerprintSha256)
+      ) {
+        out.add(
+          v.code,
+          'error',
+          `CA certificate ${at} in the path ${v.code === 'EXPIRED' ? 'has expired' : 'is not valid yet'}: ${v.message}`,
+          'Replace the CA certificate (in the chain file or the CA file) with its current version from the CA operator.',
+        );
+      } else if (!out.has(v.code)) {
+        out.add(v.code, 'error', v.message, 'Renew the certificate.');
+      }
+      return;
+    case 'ISSUER_KEY_MISMATCH':
+      addRegenerated(out, lookup, side);
+      return;
+    case 'MISSING_INTERMEDIATE':
+    case 'UNKNOWN_ISSUER': {
+      const missing = v.missingIssuer ?? lookup.top.issuer;
+      if (v.code === 'MISSING_INTERMEDIATE' && !looksForeign(missing, lookup.top, anchors)) {
+        out.add(
+          'MISSING_INTERMEDIATE',
+          'error',
+          `The chain of ${describe(leaf)} stops at ${describe(lookup.top)}: its issuer "${missing}" is neither in the chain nor in the CA file, so peers cannot link it to "${anchors
+            .map((a) => a.subject)
+            .slice(0, 3)
+            .join('", "')}".`,
+          `Add the intermediate CA certificate "${missing}" after the leaf in the certificate/chain file (--chain), e.g. \`cat client.crt intermediate.crt > chain.pem\`.`,
+        );
+        return;
+      }
+      out.add(
+        'UNKNOWN_ISSUER',
+        'error',
+        `${describe(lookup.top)} was issued by "${missing}", but the CA file holds ${anchors
+          .slice(0, 3)
+          .map((a) => `"${a.subject}"`)
+          .join(
+            ', ',
+          )}${anchors.length > 3 ? ', …' : ''}: the certificate comes from a different CA than the one in the CA file.`,
+        `Use the CA file of the CA that issued this certificate ("${missing}"), or get a certificate issued by the CA in the CA file; if "${missing}" is an intermediate, add it to the chain.`,
+      );
+      return;
+    }
+    case 'EXTENDED_KEY_USAGE':
+      if (!out.has('WRONG_EKU')) {
+        out.add(
+          'WRONG_EKU',
+          'error',
+          `${at}: ${v.message}`,
+          'Issue certificates whose extended key usage (and that of their CAs) allows this purpose.',
+        );
+      }
+      return;
+    case 'NAME_MISMATCH':
+      if (!out.has('HOSTNAME_MISMATCH'))
+        out.add(
+          'HOSTNAME_MISMATCH',
+          'error',
+          v.message,
+          'Re-issue the certificate with the right subject alternative names.',
+        );
+      return;
+    default:
+      out.add(
+        'CHAIN_INVALID',
+        'error',
+        `The chain of ${describe(leaf)} does not verify against the CA file (${v.code}${v.depth !== undefined ? ` at depth ${v.depth}` : ''}): ${v.message}`,
+        'Fix the certificate named above (re-issue it from your CA); `mtlskit verify --leaf CERT --trust CA_FILE` shows the verifier’s verdict.',
+      );
+  }
+}
