@@ -27,7 +27,8 @@ Options:
   --expect-cn GLOB       the common name the peer expects, e.g. 'alloc:*'
   --purpose P            client (default) or server
   --host NAME|IP         a name your certificate must cover (server certificates)
-  --expiring-within DAYS warn when the certificate expires within DAYS (default 7)
+  --expiring-within DAYS warn when the certificate expires within DAYS (default: 7, or a
+                         third of its lifetime when that is shorter)
   --at ISO               check at this time instead of now
   --connect HOST:PORT    make a real TLS handshake with the certificate and key
   --servername NAME      SNI and name to check on the server certificate (default HOST)

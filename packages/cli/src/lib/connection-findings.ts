@@ -144,7 +144,7 @@ export async function connectionFindings(
         'SERVER_UNTRUSTED',
         'error',
         `The server's certificate "${leaf.subject}" (SHA-256 ${leaf.fingerprintSha256.slice(0, 23)}…) does not verify against --ca: ${SERVER_VERIFY_ERRORS[p.serverAuthorizationError ?? ''] ?? p.serverAuthorizationError ?? 'unknown reason'}.${ours}`,
-        'Pass the CA that issued the server certificate with --ca (or add it to your CA file); `mtlskit verify --leaf SERVER_CERT --trust CA_FILE --purpose server` explains the chain.',
+        serverFix(verdict.ok ? undefined : verdict.code),
       ),
     );
   }
@@ -186,4 +186,20 @@ export async function connectionFindings(
     );
   }
   return { findings, serverChain, clientCertificateAccepted: accepted };
+}
+
+/** What to do about a server chain that did not verify, by the verifier's reason. */
+function serverFix(code: string | undefined): string {
+  switch (code) {
+    case 'EXPIRED':
+      return 'The server presents an expired certificate: renew it on the server and make the running server load it (a server that was rotated on disk but not reloaded keeps serving the old one; see docs/troubleshooting/rotated-not-reloaded.md).';
+    case 'NOT_YET_VALID':
+      return "The server's certificate is not valid yet: check the clocks of this machine and the server (`date -u`).";
+    case 'MISSING_INTERMEDIATE':
+      return 'The server does not send the intermediate that issued its certificate: configure it to serve the full chain (leaf, then intermediates), or add that intermediate to your --ca file.';
+    case 'ISSUER_KEY_MISMATCH':
+      return "A CA with the server certificate's issuer name is in --ca, but with another key: the CA was regenerated. Get the current CA certificate (`mtlskit compare` shows the difference).";
+    default:
+      return 'Pass the CA that issued the server certificate with --ca (or add it to your CA file); `mtlskit verify --leaf SERVER_CERT --trust CA_FILE --purpose server` explains the chain.';
+  }
 }

@@ -39,7 +39,12 @@ export interface DiagnoseOptions extends CryptoOptions {
   expectCommonName?: string;
   /** A DNS name or IP address the leaf's SANs must cover (server certificates). Default: not checked. */
   hostname?: string;
-  /** Warn when the leaf expires within this many ms. Default 7 days. */
+  /**
+   * Warn when the leaf expires within this many ms. Default: 7 days or a third of the
+   * certificate's lifetime, whichever is shorter — i.e. once the certificate is past the
+   * point where it should have been renewed, so that short-lived certificates (24 h) do
+   * not warn from the moment they are issued.
+   */
   expiringWithinMs?: number;
   /** The time to check at. Default: now. */
   at?: Date;
@@ -248,8 +253,8 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
     throw new MtlsError('ERR_MTLS_INVALID_ARGUMENT', '`at` must be a valid Date.');
   }
-  const within = options.expiringWithinMs ?? 7 * DAY;
-  if (typeof within !== 'number' || !(within >= 0)) {
+  const explicitWithin = options.expiringWithinMs;
+  if (explicitWithin !== undefined && (typeof explicitWithin !== 'number' || !(explicitWithin >= 0))) {
     throw new MtlsError(
       'ERR_MTLS_INVALID_ARGUMENT',
       '`expiringWithinMs` must be a number of milliseconds ≥ 0.',
@@ -278,6 +283,8 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
   const peerAnchors = toInfos(options.peerTrustAnchors, 'peer trust anchors');
   const out = collector();
   const L = describe(leaf);
+  const within =
+    explicitWithin ?? Math.min(7 * DAY, (leaf.notAfter.getTime() - leaf.notBefore.getTime()) / 3);
 
   // 1. The key.
   if (options.privateKey !== undefined && !(await keyMatchesCertificate(options.privateKey, leaf))) {
@@ -461,17 +468,27 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
     const ownIssuer = anchors.length > 0 ? await lookUpIssuer(path, anchors, crypto) : undefined;
     if (!verdict.ok && !leafOnly(verdict)) {
       if (lookup.sameName.length > 0 && !lookup.keyMatches) addRegenerated(out, lookup, 'peer', ownIssuer);
-      const issuerNote =
-        lookup.sameName.length > 0 && !lookup.keyMatches
-          ? `it trusts a CA named "${lookup.wanted}" but with a different key`
-          : `none of its ${peerAnchors.length} CA(s) (${peerAnchors
-              .slice(0, 3)
-              .map((a) => `"${a.subject}"`)
-              .join(', ')}${peerAnchors.length > 3 ? ', …' : ''}) issued "${lookup.top.issuer}"`;
+      const regenerated = lookup.sameName.length > 0 && !lookup.keyMatches;
+      const peerList = `${peerAnchors
+        .slice(0, 3)
+        .map((a) => `"${a.subject}"`)
+        .join(', ')}${peerAnchors.length > 3 ? ', …' : ''}`;
+      // When our own CA file verifies the chain, we know its root: the peer simply does not
+      // trust that root, whatever the verifier guesses about a missing intermediate.
+      const ourRoot = trustedChain?.[trustedChain.length - 1];
+      const otherRoot =
+        !regenerated &&
+        ourRoot &&
+        (verdict.code === 'MISSING_INTERMEDIATE' || verdict.code === 'UNKNOWN_ISSUER');
+      const issuerNote = regenerated
+        ? `it trusts a CA named "${lookup.wanted}" but with a different key (${verdict.code}: ${verdict.message})`
+        : otherRoot
+          ? `it chains to ${describe(ourRoot)}, which is not among the peer's ${peerAnchors.length} CA(s) (${peerList})`
+          : `none of its ${peerAnchors.length} CA(s) (${peerList}) issued "${lookup.top.issuer}" (${verdict.code}: ${verdict.message})`;
       out.add(
         'UNTRUSTED_BY_PEER',
         'error',
-        `The peer will reject ${L}: ${issuerNote} (${verdict.code}: ${verdict.message}).`,
+        `The peer will reject ${L}: ${issuerNote}.`,
         `Make both sides use the same CA: either add your CA ("${lookup.wanted}") to the peer's trust bundle (--peer-ca file), or get a certificate issued by a CA the peer trusts. \`mtlskit compare ours=CA_FILE peer=PEER_CA_FILE\` shows the difference.`,
       );
     }

@@ -87,15 +87,35 @@ describe('diagnose', () => {
     );
     expect(nyv.message).toContain(future.certificate.notBefore.toISOString().slice(0, 19));
 
-    const soon = await intermediate.issue({ subject: { commonName: 'soon' }, validityMs: 2 * DAY });
+    // Default threshold: a third of the lifetime (here 16 h of 2 days), at most 7 days.
+    const fresh = await intermediate.issue({ subject: { commonName: 'fresh' }, validityMs: 2 * DAY });
+    expect(
+      codes(await diagnose({ certificate: fresh.chainPem, trustAnchors: root.certificatePem })),
+    ).not.toContain('EXPIRING_SOON');
+    const soon = await intermediate.issue({
+      subject: { commonName: 'soon' },
+      notBefore: new Date(Date.now() - 1.5 * DAY),
+      notAfter: new Date(Date.now() + 0.5 * DAY),
+    });
     const s = await diagnose({ certificate: soon.chainPem, trustAnchors: root.certificatePem });
     expect(find(s, 'EXPIRING_SOON').severity).toBe('warning');
+    const longLived = await intermediate.issue({
+      subject: { commonName: 'long' },
+      validityMs: 90 * DAY,
+      notBefore: new Date(Date.now() - 84 * DAY),
+    });
+    expect(
+      find(
+        await diagnose({ certificate: longLived.chainPem, trustAnchors: root.certificatePem }),
+        'EXPIRING_SOON',
+      ).message,
+    ).toMatch(/in (5|6) days|in 6 d/);
     expect(
       codes(
         await diagnose({
           certificate: soon.chainPem,
           trustAnchors: root.certificatePem,
-          expiringWithinMs: DAY,
+          expiringWithinMs: DAY / 4,
         }),
       ),
     ).toEqual(['OK']);
