@@ -74,6 +74,17 @@ export {
 export { parseRetryAfter } from './renewal/parse-retry-after.js';
 export type { CredentialSource, Credentials } from './source/credentials.js';
 export {
+  MutableCredentialSource,
+  type MutableCredentialSourceOptions,
+} from './source/mutable-credential-source.js';
+export { createStaticCredentialSource } from './source/static-credential-source.js';
+export {
+  type CredentialsInput,
+  type ValidateCredentialsOptions,
+  type ValidatedCredentials,
+  validateCredentials,
+} from './source/validate-credentials.js';
+export {
   type Clock,
   type ClockTimer,
   type ClockTimerOptions,

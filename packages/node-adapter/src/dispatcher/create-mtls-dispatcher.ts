@@ -1,0 +1,411 @@
+import { EventEmitter } from 'node:events';
+import type { TLSSocket } from 'node:tls';
+import type { CredentialSource, Credentials } from '@mtlskit/core';
+import { MtlsError } from '@mtlskit/core';
+import { Agent, buildConnector, Client, Dispatcher, Pool as UndiciPool, fetch as undiciFetch } from 'undici';
+import { explainTlsFailure } from '../errors/explain-tls-failure.js';
+import { durationOption, unrefTimer } from '../lib/durations.js';
+import { buildSecureContext } from '../lib/secure-context.js';
+import { resolveTlsVersions, type TlsVersionOptions } from '../lib/tls-versions.js';
+
+/** Options of {@link createMtlsDispatcher}. */
+export interface MtlsDispatcherOptions extends TlsVersionOptions {
+  /**
+   * How long an old generation may finish its in-flight requests after a swap before its
+   * sockets are destroyed, in ms. Never later than the old certificate's `notAfter`.
+   * Default `30_000`.
+   */
+  drainTimeout?: number;
+  /**
+   * Retire connections older than this (ms) even without a credential change: a fresh
+   * connection pool is started and the old one drained. Default: off.
+   */
+  maxConnectionAge?: number;
+  /**
+   * Spread the move to a new generation over this many ms instead of moving every request
+   * at once: during the hand-over a request goes to the new generation with a probability
+   * that grows linearly from 0 to 1, otherwise to an already open connection of the old
+   * one. New connections always present the new identity. This spreads the TLS handshakes
+   * of a swap and keeps tail latency flat; leave it at 0 when a swap must take effect for
+   * every request at once (e.g. after a revocation). Default `0`.
+   */
+  handoverMs?: number;
+  /** Passed to every undici `Agent` (keep-alive, `connections`, timeouts…). Default `{}`. */
+  agentOptions?: Omit<Agent.Options, 'connect' | 'factory'>;
+  /** TLS connect timeout in ms. Default: undici's (10 s). */
+  connectTimeout?: number;
+  /**
+   * Accept any server certificate. Disables peer verification: for local experiments
+   * only. Default `false`.
+   */
+  dangerouslySkipServerVerification?: boolean;
+}
+
+/** What {@link MtlsDispatcher} reports about one pool of connections. */
+export interface DispatcherGenerationInfo {
+  generation: number;
+  /** `handover`: still takes some requests during `handoverMs`; `draining`: only finishes its own. */
+  state: 'active' | 'handover' | 'draining';
+  createdAt: Date;
+}
+
+/** Emitted (`socket`) when a new TLS connection was established. */
+export interface MtlsSocketEvent {
+  generation: number;
+  socket: TLSSocket;
+}
+
+interface Pool {
+  readonly credentials: Credentials;
+  readonly agent: Agent;
+  /** Agent.close() forgets its per-origin pools, so they are kept here for the deadline. */
+  readonly origins: Set<Dispatcher>;
+  readonly connector: buildConnector.connector;
+  readonly createdAt: number;
+  deadline?: NodeJS.Timeout;
+  ageTimer?: NodeJS.Timeout;
+}
+
+type AnyHandler = Dispatcher.DispatchHandler & {
+  onError?: (err: Error) => void;
+  onResponseError?: (controller: unknown, err: Error) => void;
+};
+
+/**
+ * An undici `Dispatcher` that always presents the current identity of a
+ * {@link CredentialSource}: see {@link createMtlsDispatcher}.
+ *
+ * @example
+ * ```ts
+ * const dispatcher = new MtlsDispatcher(source, { handoverMs: 500 });
+ * dispatcher.on('swap', ({ from, to }) => log.info(`client identity ${from} -> ${to}`));
+ * const res = await dispatcher.request({ origin: 'https://api.internal:8443', path: '/', method: 'GET' });
+ * ```
+ */
+export class MtlsDispatcher extends Dispatcher {
+  readonly #source: CredentialSource;
+  readonly #drainTimeout: number;
+  readonly #maxAge: number | undefined;
+  readonly #handoverMs: number;
+  #handover: { from: Pool; startedAt: number; timer: NodeJS.Timeout } | undefined;
+  readonly #agentOptions: Omit<Agent.Options, 'connect' | 'factory'>;
+  readonly #versions: TlsVersionOptions;
+  readonly #connectTimeout: number | undefined;
+  readonly #rejectUnauthorized: boolean;
+  #active: Pool | undefined;
+  readonly #draining = new Set<Pool>();
+  #closed = false;
+  readonly #starting: Promise<void>;
+  readonly #onUpdate = (c: Credentials): void => this.#swap(c);
+  readonly #onSourceError = (e: MtlsError): void => {
+    this.#emit('credentialError', e);
+  };
+
+  constructor(source: CredentialSource, options: MtlsDispatcherOptions = {}) {
+    super();
+    this.#source = source;
+    this.#drainTimeout = durationOption('drainTimeout', options.drainTimeout, 30_000)!;
+    this.#maxAge = durationOption('maxConnectionAge', options.maxConnectionAge, undefined);
+    this.#handoverMs = options.handoverMs === 0 ? 0 : durationOption('handoverMs', options.handoverMs, 0)!;
+    this.#connectTimeout = durationOption('connectTimeout', options.connectTimeout, undefined);
+    this.#versions = { ...resolveTlsVersions(options) } as TlsVersionOptions;
+    this.#agentOptions = { ...(options.agentOptions ?? {}) };
+    this.#rejectUnauthorized = options.dangerouslySkipServerVerification !== true;
+    source.on('update', this.#onUpdate);
+    source.on('error', this.#onSourceError);
+    let first: Credentials | undefined;
+    try {
+      first = source.current();
+    } catch {
+      first = undefined;
+    }
+    if (first !== undefined) {
+      this.#swap(first);
+      this.#starting = Promise.resolve();
+    } else {
+      this.#starting = source.ready().then(
+        (c) => {
+          if (this.#active === undefined || this.#active.credentials.generation < c.generation) this.#swap(c);
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  /** The generation new connections use, or 0 before the source is ready. */
+  get generation(): number {
+    return this.#active?.credentials.generation ?? 0;
+  }
+
+  /** The active pool and the pools still draining. */
+  generations(): DispatcherGenerationInfo[] {
+    const out: DispatcherGenerationInfo[] = [];
+    for (const pool of this.#draining) out.push(info(pool, 'draining'));
+    if (this.#handover !== undefined) out.push(info(this.#handover.from, 'handover'));
+    if (this.#active !== undefined) out.push(info(this.#active, 'active'));
+    return out;
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    let pool = this.#active;
+    const handover = this.#handover;
+    if (handover !== undefined && Math.random() * this.#handoverMs > Date.now() - handover.startedAt)
+      pool = handover.from;
+    if (pool !== undefined && !this.#closed)
+      return pool.agent.dispatch(options, this.#wrap(handler as AnyHandler, pool));
+    if (this.#closed) {
+      fail(handler as AnyHandler, closedError());
+      return true;
+    }
+    // Not ready yet: queue behind the first identity; a source that never becomes ready
+    // fails the request with the source's own coded error.
+    this.#starting.then(() => {
+      const ready = this.#active;
+      if (ready === undefined || this.#closed) {
+        this.#source.ready().then(
+          () => fail(handler as AnyHandler, closedError()),
+          (e: unknown) => fail(handler as AnyHandler, e instanceof Error ? e : closedError()),
+        );
+        return;
+      }
+      ready.agent.dispatch(options, this.#wrap(handler as AnyHandler, ready));
+    });
+    return true;
+  }
+
+  /**
+   * WHATWG `fetch` through this dispatcher (undici's implementation, never the global
+   * one). A rejected client certificate rejects with `TypeError('fetch failed')` whose
+   * `cause` is an `ERR_MTLS_PEER_REJECTED_CERTIFICATE` {@link MtlsError}.
+   */
+  fetch(
+    input: Parameters<typeof undiciFetch>[0],
+    init: Parameters<typeof undiciFetch>[1] = {},
+  ): ReturnType<typeof undiciFetch> {
+    return undiciFetch(input, { ...init, dispatcher: this });
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    const done = this.#shutdown((agent) => agent.close());
+    if (callback === undefined) return done;
+    done.then(callback, callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    const err = typeof a === 'function' ? null : (a ?? null);
+    const callback = typeof a === 'function' ? a : b;
+    const done = this.#shutdown((agent) => agent.destroy(err));
+    if (callback === undefined) return done;
+    done.then(callback, callback);
+  }
+
+  async #shutdown(stop: (agent: Agent) => Promise<void>): Promise<void> {
+    this.#closed = true;
+    this.#source.off('update', this.#onUpdate);
+    this.#source.off('error', this.#onSourceError);
+    if (this.#handover !== undefined) {
+      clearTimeout(this.#handover.timer);
+      this.#draining.add(this.#handover.from);
+      this.#handover = undefined;
+    }
+    const pools = [...this.#draining, ...(this.#active === undefined ? [] : [this.#active])];
+    this.#active = undefined;
+    this.#draining.clear();
+    await Promise.all(
+      pools.map((p) => {
+        clearTimeout(p.deadline);
+        clearTimeout(p.ageTimer);
+        return Promise.all([
+          stop(p.agent),
+          ...[...p.origins].map((d) => ((d as Agent).destroyed ? undefined : stop(d as Agent))),
+        ]).catch(() => undefined);
+      }),
+    );
+  }
+
+  #emit(event: string, ...args: unknown[]): void {
+    // undici types narrow Dispatcher's events to its own; these are ours.
+    (EventEmitter.prototype.emit as (this: unknown, e: string, ...a: unknown[]) => boolean).call(
+      this,
+      event,
+      ...args,
+    );
+  }
+
+  #swap(credentials: Credentials): void {
+    if (this.#closed) return;
+    if (this.#active !== undefined && credentials.generation <= this.#active.credentials.generation) return;
+    let pool: Pool;
+    try {
+      pool = this.#createPool(credentials);
+    } catch (e) {
+      // Material the source accepted but Node cannot load: keep serving the old generation.
+      this.#emit('credentialError', e);
+      return;
+    }
+    const old = this.#active;
+    this.#active = pool;
+    this.#finishHandover();
+    if (old !== undefined && this.#handoverMs > 0) {
+      const timer = unrefTimer(() => this.#finishHandover(), this.#handoverMs);
+      this.#handover = { from: old, startedAt: Date.now(), timer };
+    } else if (old !== undefined) {
+      this.#retire(old);
+    }
+    this.#emit('swap', { from: old?.credentials.generation ?? 0, to: credentials.generation });
+  }
+
+  #createPool(credentials: Credentials, context = buildSecureContext(credentials, this.#versions)): Pool {
+    const base = buildConnector({
+      ...resolveTlsVersions(this.#versions),
+      secureContext: context,
+      rejectUnauthorized: this.#rejectUnauthorized,
+      ...(this.#connectTimeout === undefined ? {} : { timeout: this.#connectTimeout }),
+    } as buildConnector.BuildOptions);
+    // One connector (and so one TLS session cache) per pool: a session never resumes
+    // under another identity. A draining pool that still opens a connection (for requests
+    // queued before the swap) borrows the active pool's connector, so every connection
+    // opened after a swap presents the new identity.
+    const connect: buildConnector.connector = (opts, callback) => {
+      const target = this.#active !== undefined && !this.#closed ? this.#active : pool;
+      const generation = target.credentials.generation;
+      target.connector(opts, (err, socket) => {
+        if (err === null && socket !== null)
+          this.#emit('socket', { generation, socket: socket as TLSSocket });
+        callback(err as never, socket as never);
+      });
+    };
+    const origins = new Set<Dispatcher>();
+    const factory = (origin: string | URL, opts: object): Dispatcher => {
+      const d: Dispatcher =
+        (opts as { connections?: number }).connections === 1
+          ? new Client(origin, opts)
+          : new UndiciPool(origin, opts);
+      origins.add(d);
+      return d;
+    };
+    const agent = new Agent({ ...this.#agentOptions, connect, factory });
+    const pool: Pool = { credentials, agent, origins, connector: base, createdAt: Date.now() };
+    if (this.#maxAge !== undefined) {
+      pool.ageTimer = unrefTimer(() => this.#refresh(pool, context), this.#maxAge);
+    }
+    return pool;
+  }
+
+  /** maxConnectionAge: same identity, fresh connections. */
+  #refresh(pool: Pool, context: ReturnType<typeof buildSecureContext>): void {
+    if (this.#closed || this.#active !== pool) return;
+    const next = this.#createPool(pool.credentials, context);
+    this.#active = next;
+    this.#retire(pool);
+  }
+
+  #finishHandover(): void {
+    const handover = this.#handover;
+    if (handover === undefined) return;
+    this.#handover = undefined;
+    clearTimeout(handover.timer);
+    this.#retire(handover.from);
+  }
+
+  #retire(pool: Pool): void {
+    clearTimeout(pool.ageTimer);
+    this.#draining.add(pool);
+    const untilExpiry = pool.credentials.notAfter.getTime() - Date.now();
+    const deadline = Math.max(0, Math.min(this.#drainTimeout, untilExpiry));
+    pool.deadline = unrefTimer(() => {
+      const err = new MtlsError(
+        'ERR_MTLS_DRAIN_TIMEOUT',
+        `Credentials generation ${pool.credentials.generation} was retired and its request outlived the drain deadline (drainTimeout or certificate expiry); raise drainTimeout for long requests.`,
+      );
+      for (const d of pool.origins) d.destroy(err).catch(() => undefined);
+      pool.agent.destroy(err).catch(() => undefined);
+    }, deadline);
+    // close() lets in-flight and queued requests finish, then closes the sockets.
+    pool.agent.close().then(
+      () => {
+        clearTimeout(pool.deadline);
+        this.#draining.delete(pool);
+        this.#emit('drained', { generation: pool.credentials.generation });
+      },
+      () => this.#draining.delete(pool),
+    );
+  }
+
+  #wrap(handler: AnyHandler, pool: Pool): Dispatcher.DispatchHandler {
+    const context = { generation: pool.credentials.generation };
+    const translate = (err: Error): Error => {
+      const out = explainTlsFailure(err, context);
+      return out instanceof Error ? out : err;
+    };
+    return new Proxy(handler, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key === 'onError' && typeof value === 'function') {
+          return (err: Error) => value.call(target, translate(err));
+        }
+        if (key === 'onResponseError' && typeof value === 'function') {
+          return (controller: unknown, err: Error) => value.call(target, controller, translate(err));
+        }
+        return value;
+      },
+    });
+  }
+}
+
+function info(pool: Pool, state: DispatcherGenerationInfo['state']): DispatcherGenerationInfo {
+  return { generation: pool.credentials.generation, state, createdAt: new Date(pool.createdAt) };
+}
+
+function closedError(): Error {
+  const e = new Error('The mTLS dispatcher was closed; create a new one to send requests.');
+  (e as { code?: string }).code = 'ERR_MTLS_DISPATCHER_CLOSED';
+  return e;
+}
+
+function fail(handler: AnyHandler, err: Error): void {
+  if (typeof handler.onResponseError === 'function') {
+    handler.onResponseError(
+      { abort() {}, pause() {}, resume() {}, aborted: true, paused: false, reason: err },
+      err,
+    );
+  } else if (typeof handler.onError === 'function') {
+    handler.onError(err);
+  }
+}
+
+/**
+ * Creates an undici `Dispatcher` that always uses the current identity of `source`: one
+ * undici `Agent` and one `SecureContext` per credential generation, so TLS sessions never
+ * resume across identities. On `update` new requests go to the new generation at once; the
+ * old one finishes its in-flight requests (`close()`) and is destroyed after
+ * `drainTimeout`, never after its certificate expired. The global dispatcher is never
+ * touched; pass this one explicitly. HTTP/1.1 (undici 7). TLS 1.2 is the floor.
+ *
+ * Events: `swap` `{from, to}`, `drained` `{generation}`, `socket` `{generation, socket}`
+ * (a new TLS connection) and `credentialError` (material Node could not load; the old
+ * generation stays). A server that rejects the client certificate fails the request with
+ * `ERR_MTLS_PEER_REJECTED_CERTIFICATE`.
+ *
+ * @example
+ * ```ts
+ * import { request } from 'undici';
+ * import { createMtlsDispatcher } from '@mtlskit/node-adapter';
+ * const dispatcher = createMtlsDispatcher(source, { drainTimeout: 10_000 });
+ * const res = await request('https://api.internal:8443/health', { dispatcher });
+ * const viaFetch = await dispatcher.fetch('https://api.internal:8443/health');
+ * await dispatcher.close();
+ * ```
+ */
+export function createMtlsDispatcher(
+  source: CredentialSource,
+  options: MtlsDispatcherOptions = {},
+): MtlsDispatcher {
+  return new MtlsDispatcher(source, options);
+}

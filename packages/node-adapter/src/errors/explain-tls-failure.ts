@@ -1,0 +1,97 @@
+import { isMtlsError, MtlsError } from '@mtlskit/core';
+
+/** Facts that make the explanation of a failed mTLS connection more precise. */
+export interface TlsFailureContext {
+  /** The origin the client talked to, e.g. `https://api.internal:8443`. */
+  origin?: string;
+  /** The credential generation that was presented. */
+  generation?: number;
+  /** The subject of the client certificate that was presented. */
+  subject?: string;
+}
+
+const LIKELY_CAUSES =
+  'Likely causes: the server does not trust the CA that issued this client certificate (compare its trust bundle with your issuer, ' +
+  'e.g. a regenerated CA with the same name); the certificate has expired or is not yet valid by the server clock; ' +
+  'it lacks the clientAuth extended key usage; the server allow-list (CN, SAN or SPIFFE ID) refuses this identity; ' +
+  'or no client certificate was sent. Check the server log for the exact reason (run `mtlskit doctor` on both certificates).';
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function where(context: TlsFailureContext): string {
+  const parts: string[] = [];
+  if (context.origin !== undefined) parts.push(`server ${context.origin}`);
+  if (context.subject !== undefined) parts.push(`client certificate "${context.subject}"`);
+  if (context.generation !== undefined) parts.push(`generation ${context.generation}`);
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+}
+
+function classify(error: unknown): { how: string; alert?: string } | undefined {
+  const code = codeOf(error);
+  if (code === undefined) return undefined;
+  const message = error instanceof Error ? error.message : '';
+  if (code === 'UND_ERR_SOCKET') {
+    // bytesRead counts decrypted application bytes: 0 means no response ever arrived on
+    // this connection, which under TLS 1.3 is what a rejected client certificate looks like.
+    const bytesRead = (error as { socket?: { bytesRead?: unknown } }).socket?.bytesRead;
+    if (bytesRead === 0)
+      return { how: 'The server closed the connection right after the TLS handshake, before any response' };
+    return undefined;
+  }
+  if (code === 'ECONNRESET' && /before secure TLS connection/i.test(message)) {
+    return { how: 'The server reset the connection during the TLS handshake' };
+  }
+  const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(.+)$/.exec(code);
+  if (alert?.[1] !== undefined) {
+    return {
+      how: `The server aborted the TLS handshake with the alert "${alert[1].toLowerCase().replace(/_/g, ' ')}"`,
+      alert: alert[1],
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Turns the bare socket errors a client sees when a server rejects its certificate into a
+ * coded `ERR_MTLS_PEER_REJECTED_CERTIFICATE` {@link MtlsError} that names the likely causes.
+ * Under TLS 1.3 the server checks the client certificate after the client considers the
+ * handshake done, so the client sees only a closed socket (`UND_ERR_SOCKET` with no bytes
+ * read); under TLS 1.2 an `ECONNRESET` or a TLS alert during the handshake. Looks through
+ * `error.cause` (as thrown by `fetch`). Any other error is returned unchanged.
+ *
+ * @example
+ * ```ts
+ * import { explainTlsFailure } from '@mtlskit/node-adapter';
+ * try { await request(url, { dispatcher: agent }); } catch (e) {
+ *   const err = explainTlsFailure(e, { origin: url });
+ *   console.error(err instanceof Error ? err.message : err);
+ * }
+ * ```
+ */
+export function explainTlsFailure(error: unknown, context: TlsFailureContext = {}): unknown {
+  if (isMtlsError(error)) return error;
+  let candidate: unknown = error;
+  for (let depth = 0; depth < 4 && candidate !== undefined && candidate !== null; depth++) {
+    if (isMtlsError(candidate)) return candidate;
+    const found = classify(candidate);
+    if (found !== undefined) {
+      return new MtlsError(
+        'ERR_MTLS_PEER_REJECTED_CERTIFICATE',
+        `${found.how}${where(context)}: it most likely rejected the client certificate. ${LIKELY_CAUSES}`,
+        {
+          cause: candidate,
+          details: {
+            ...(found.alert === undefined ? {} : { alert: found.alert }),
+            ...(codeOf(candidate) === undefined ? {} : { socketCode: codeOf(candidate) }),
+            ...context,
+          },
+        },
+      );
+    }
+    candidate = (candidate as { cause?: unknown }).cause;
+  }
+  return error;
+}
