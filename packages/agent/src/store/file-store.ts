@@ -1,0 +1,727 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, realpath, rename, symlink, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { isMtlsError, type MtlsError } from '@mtlskit/core';
+import type { CredentialStore, PendingKey, StoredIdentity } from './credential-store.js';
+import {
+  checkIdentityKey,
+  checkIdentityShape,
+  checkPendingKey,
+  keyMismatchReason,
+} from './lib/check-input.js';
+import { redactedIdentity, redactedPendingKey } from './lib/redacted.js';
+import {
+  checkStateDir,
+  isNotFound,
+  lstatOrUndefined,
+  makePrivateDir,
+  readLinkOrUndefined,
+  readPrivateFile,
+  remove,
+  symlinkRefused,
+  syncDir,
+  writePrivateFile,
+} from './lib/safe-fs.js';
+import { fsError, type StorageErrorCode, storageError } from './lib/storage-error.js';
+
+/**
+ * Options of {@link FileStore}.
+ *
+ * @example
+ * ```ts
+ * const options: FileStoreOptions = { keep: 3, onWarning: (w) => console.warn(w.code, w.message) };
+ * const store = new FileStore('/var/lib/my-agent', options);
+ * ```
+ */
+export interface FileStoreOptions {
+  /**
+   * How many complete generations stay on disk, the current one included (older ones are
+   * deleted after each save). At least 1. Default: 2 — the current and the previous one.
+   */
+  keep?: number;
+  /**
+   * Accept a `stateDir` that is itself a symbolic link (e.g. a link to a mounted volume).
+   * Links inside the directory are refused regardless. Default: false.
+   */
+  allowSymlinkedStateDir?: boolean;
+  /**
+   * Called with what the store repaired or skipped without failing: an interrupted save
+   * finished or rolled back (`ERR_MTLS_STORAGE_RECOVERED`), a generation skipped because
+   * its key does not match its certificate (`ERR_MTLS_STORAGE_KEY_MISMATCH`) or it is
+   * unreadable (`ERR_MTLS_STORAGE_CORRUPT`), a loose file mode tightened
+   * (`ERR_MTLS_STORAGE_PERMISSIONS`). Messages never contain key material.
+   * Default: warnings are dropped.
+   */
+  onWarning?: (warning: MtlsError) => void;
+}
+
+const KEY = 'key.pem';
+const CHAIN = 'chain.pem';
+const ANCHORS = 'trust-anchors.pem';
+const META = 'identity.json';
+const COMMIT = 'commit.json';
+const CURRENT = 'current';
+const CURRENT_TMP = 'current.tmp';
+const PENDING = 'pending-key.json';
+const PENDING_TMP = 'pending-key.json.tmp';
+const CLEARING = 'clearing';
+const TMP_PREFIX = 'tmp-';
+const REJECTED_PREFIX = 'rejected-';
+const GEN = /^gen-(\d{1,15})$/;
+const FORMAT = 1;
+const SMALL_FILE = 1 << 20;
+const BUNDLE_FILE = 8 << 20;
+
+type Generation =
+  | { ok: true; identity: StoredIdentity }
+  | { ok: false; incomplete: boolean; code: StorageErrorCode; why: string };
+
+interface CommitMarker {
+  format: number;
+  generation: number;
+  files: Record<string, string>;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function genName(n: number): string {
+  return `gen-${n}`;
+}
+
+function genNumber(name: string): number | undefined {
+  const m = GEN.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A {@link CredentialStore} on the local file system, safe against crashes and planted
+ * links. Layout of `stateDir` (mode 0700):
+ *
+ * - `gen-<n>/` — one generation: `key.pem`, `chain.pem`, `trust-anchors.pem`,
+ *   `identity.json` and, written last, `commit.json` (the commit marker: SHA-256 of every
+ *   other file). Files 0600, directories 0700, whatever the umask.
+ * - `current` — a relative symlink to the current `gen-<n>`, switched with an atomic rename.
+ * - `pending-key.json` — the key of an enrollment or renewal in progress.
+ *
+ * A save writes a temporary directory, fsyncs every file and the directory, renames it to
+ * `gen-<n>`, points `current.tmp` at it, renames that over `current` and fsyncs `stateDir`;
+ * a crash at any point leaves either the old or the new generation current. `load()`
+ * repairs what a crash left: temporary directories are deleted; a committed generation
+ * newer than `current` is made current (its save had finished writing); `current` pointing
+ * at a missing, incomplete, unreadable or mismatched generation falls back to the newest
+ * good one (reported through `onWarning`, and the bad one is moved aside as
+ * `rejected-gen-<n>-…` until the next save prunes it). A generation is only returned when
+ * its private key matches its leaf certificate.
+ *
+ * Links and foreign files are refused with coded errors: a `stateDir` that is a symlink
+ * (`ERR_MTLS_STORAGE_SYMLINK`, unless `allowSymlinkedStateDir`), a planted link at
+ * `current`, `current.tmp`, a generation directory or a file (`ERR_MTLS_STORAGE_SYMLINK`),
+ * a hard-linked file (`ERR_MTLS_STORAGE_HARDLINK`), files or directories owned by another
+ * user (`ERR_MTLS_STORAGE_PERMISSIONS`). Other failures are `ERR_MTLS_STORAGE`. One
+ * process should own a `stateDir`; calls on one instance are serialised.
+ *
+ * @example
+ * ```ts
+ * const store = new FileStore('/var/lib/my-agent', { onWarning: (w) => log.warn(w.message) });
+ * const identity = await store.load();
+ * if (!identity) await store.save({ generation: 1, privateKeyPem, certificateChainPem, trustAnchorsPem, agentId, savedAt: new Date().toISOString() });
+ * ```
+ */
+export class FileStore implements CredentialStore {
+  /** The absolute state directory. */
+  readonly stateDir: string;
+  readonly #keep: number;
+  readonly #allowSymlink: boolean;
+  readonly #onWarning: ((warning: MtlsError) => void) | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** `stateDir`, or where it links to when `allowSymlinkedStateDir` let a link through. */
+  #dir: string;
+  /** Generation `current` points at; `null` until the directory was scanned. */
+  #current: number | undefined | null = null;
+
+  constructor(stateDir: string, options: FileStoreOptions = {}) {
+    if (typeof stateDir !== 'string' || stateDir === '')
+      throw storageError('ERR_MTLS_STORAGE_INVALID', 'FileStore needs a stateDir: pass a directory path.');
+    const keep = options.keep ?? 2;
+    if (!Number.isSafeInteger(keep) || keep < 1)
+      throw storageError(
+        'ERR_MTLS_STORAGE_INVALID',
+        `FileStore keep must be an integer ≥ 1, got ${String(keep)}.`,
+      );
+    this.stateDir = resolve(stateDir);
+    this.#dir = this.stateDir;
+    this.#keep = keep;
+    this.#allowSymlink = options.allowSymlinkedStateDir ?? false;
+    this.#onWarning = options.onWarning;
+  }
+
+  async load(): Promise<StoredIdentity | undefined> {
+    return this.#exclusive(async () => {
+      if (!(await this.#checkDir(false))) {
+        this.#current = undefined;
+        return undefined;
+      }
+      const found = await this.#recover();
+      return found?.identity;
+    });
+  }
+
+  async save(identity: StoredIdentity): Promise<void> {
+    checkIdentityShape(identity);
+    await checkIdentityKey(identity);
+    const copy = redactedIdentity(identity);
+    return this.#exclusive(async () => {
+      await this.#checkDir(true);
+      const current = this.#current === null ? (await this.#recover())?.identity.generation : this.#current;
+      const n = copy.generation;
+      if (current !== undefined && n <= current)
+        throw storageError(
+          'ERR_MTLS_STORAGE_GENERATION',
+          `Refused to save generation ${n} in ${this.stateDir}: generation ${current} is already current, and generations only go up. Save generation ${current + 1} or later.`,
+          this.stateDir,
+          undefined,
+          { generation: n, current },
+        );
+      await this.#writeGeneration(copy);
+      await this.#switchCurrent(n);
+      this.#current = n;
+      await this.#prune(n);
+    });
+  }
+
+  async savePendingKey(pending: PendingKey): Promise<void> {
+    await checkPendingKey(pending);
+    const body = JSON.stringify({
+      format: FORMAT,
+      privateKeyPem: pending.privateKeyPem,
+      agentId: pending.agentId,
+      purpose: pending.purpose,
+      createdAt: pending.createdAt,
+    });
+    return this.#exclusive(async () => {
+      await this.#checkDir(true);
+      const target = join(this.#dir, PENDING);
+      const tmp = join(this.#dir, PENDING_TMP);
+      await this.#checkReplaceable(target, 'the pending key file');
+      await this.#removeLeftoverFile(tmp, 'the pending key temporary file');
+      await writePrivateFile(tmp, body);
+      await this.#rename(tmp, target);
+      await syncDir(this.#dir);
+    });
+  }
+
+  async loadPendingKey(): Promise<PendingKey | undefined> {
+    return this.#exclusive(async () => {
+      if (!(await this.#checkDir(false))) return undefined;
+      const path = join(this.#dir, PENDING);
+      let text: string;
+      try {
+        text = await readPrivateFile(path, SMALL_FILE, this.#loose);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      }
+      const parsed = parseJson(text);
+      if (
+        !parsed ||
+        parsed.format !== FORMAT ||
+        typeof parsed.privateKeyPem !== 'string' ||
+        typeof parsed.agentId !== 'string' ||
+        (parsed.purpose !== 'enroll' && parsed.purpose !== 'renew') ||
+        typeof parsed.createdAt !== 'string'
+      )
+        throw storageError(
+          'ERR_MTLS_STORAGE_CORRUPT',
+          `The pending key file ${path} is not a pending key this store wrote. Delete it (clearPendingKey()) and start the enrollment or renewal again with a new key.`,
+          path,
+        );
+      return redactedPendingKey({
+        privateKeyPem: parsed.privateKeyPem,
+        agentId: parsed.agentId,
+        purpose: parsed.purpose,
+        createdAt: parsed.createdAt,
+      });
+    });
+  }
+
+  async clearPendingKey(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (!(await this.#checkDir(false))) return;
+      const path = join(this.#dir, PENDING);
+      if ((await lstatOrUndefined(path)) === undefined) return;
+      // unlink removes a link itself, never its target, so a planted link is safe to remove.
+      try {
+        await unlink(path);
+      } catch (err) {
+        if (!isNotFound(err)) throw fsError(err, path, 'remove');
+      }
+      await syncDir(this.#dir);
+    });
+  }
+
+  async clear(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (!(await this.#checkDir(false))) {
+        this.#current = undefined;
+        return;
+      }
+      // The marker makes a clear that a crash interrupted finish at the next load instead of
+      // resurrecting a generation that was meant to be gone.
+      const marker = join(this.#dir, CLEARING);
+      if ((await lstatOrUndefined(marker)) === undefined) {
+        await writePrivateFile(marker, 'clear in progress\n');
+        await syncDir(this.#dir);
+      }
+      await this.#finishClear();
+    });
+  }
+
+  /** A summary without secrets (the store keeps no key material in memory anyway). */
+  toJSON(): { stateDir: string; keep: number; currentGeneration: number | undefined | null } {
+    return { stateDir: this.stateDir, keep: this.#keep, currentGeneration: this.#current };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `FileStore ${JSON.stringify(this.toJSON())}`;
+  }
+
+  #loose = (path: string, mode: number): void => {
+    this.#warn(
+      'ERR_MTLS_STORAGE_PERMISSIONS',
+      `${path} had mode ${mode.toString(8)}; it was restricted to owner-only. Find out what loosened it.`,
+      path,
+    );
+  };
+
+  #warn(code: StorageErrorCode, message: string, path?: string, details?: Record<string, unknown>): void {
+    if (!this.#onWarning) return;
+    try {
+      this.#onWarning(storageError(code, message, path, undefined, details));
+    } catch {
+      // A throwing warning handler must not break storage.
+    }
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn).catch((err: unknown) => {
+      // After a failure the on-disk state is re-read before the next operation trusts it.
+      this.#current = null;
+      throw err;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #checkDir(create: boolean): Promise<boolean> {
+    const exists = await checkStateDir(this.stateDir, {
+      create,
+      allowSymlink: this.#allowSymlink,
+      onLoose: this.#loose,
+    });
+    if (exists && this.#allowSymlink) {
+      try {
+        this.#dir = await realpath(this.stateDir);
+      } catch (err) {
+        throw fsError(err, this.stateDir, 'resolve');
+      }
+    }
+    return exists;
+  }
+
+  async #rename(from: string, to: string): Promise<void> {
+    try {
+      await rename(from, to);
+    } catch (err) {
+      throw fsError(err, to, 'rename into place');
+    }
+  }
+
+  /** A path the store is about to replace must be absent or one of its own regular files. */
+  async #checkReplaceable(path: string, what: string): Promise<void> {
+    const st = await lstatOrUndefined(path);
+    if (st === undefined) return;
+    if (st.isSymbolicLink()) symlinkRefused(path, what);
+    if (!st.isFile())
+      throw storageError(
+        'ERR_MTLS_STORAGE',
+        `Refused to replace ${path}: ${what} is not a regular file. Remove it and retry.`,
+        path,
+      );
+    if (st.nlink !== 1)
+      throw storageError(
+        'ERR_MTLS_STORAGE_HARDLINK',
+        `Refused to replace ${path}: ${what} has ${st.nlink} hard links. Remove the extra links and check who else can write to the state directory.`,
+        path,
+      );
+  }
+
+  /** A temporary file left by a crash is removed; a link planted there is refused. */
+  async #removeLeftoverFile(path: string, what: string): Promise<void> {
+    const st = await lstatOrUndefined(path);
+    if (st === undefined) return;
+    if (st.isSymbolicLink()) symlinkRefused(path, what);
+    if (!st.isFile())
+      throw storageError(
+        'ERR_MTLS_STORAGE',
+        `Refused to remove ${path}: ${what} is not a regular file. Remove it by hand and retry.`,
+        path,
+      );
+    try {
+      await unlink(path);
+    } catch (err) {
+      if (!isNotFound(err)) throw fsError(err, path, 'remove');
+    }
+  }
+
+  /** The generation `current` points at, `undefined` without `current`; planted links throw. */
+  async #readCurrent(): Promise<number | undefined> {
+    const path = join(this.#dir, CURRENT);
+    const st = await lstatOrUndefined(path);
+    if (st === undefined) return undefined;
+    if (!st.isSymbolicLink())
+      throw storageError(
+        'ERR_MTLS_STORAGE',
+        `${path} is not the symbolic link the credential store maintains. Remove it; the newest complete generation will be used.`,
+        path,
+      );
+    const target = await readLinkOrUndefined(path);
+    if (target === undefined) return undefined;
+    const n = genNumber(target);
+    if (n === undefined)
+      throw storageError(
+        'ERR_MTLS_STORAGE_SYMLINK',
+        `Refused to follow ${path}: it points at "${target}", not at a generation directory inside the state directory. Remove the link and check who else can write to the state directory.`,
+        path,
+      );
+    return n;
+  }
+
+  /** Finishes or rolls back whatever a crash interrupted, and returns the good current generation. */
+  async #recover(): Promise<{ identity: StoredIdentity } | undefined> {
+    const names = await this.#list();
+    if (names.includes(CLEARING)) {
+      this.#warn('ERR_MTLS_STORAGE_RECOVERED', `Finished a clear of ${this.stateDir} that was interrupted.`);
+      await this.#finishClear();
+      return undefined;
+    }
+    for (const name of names) {
+      const path = join(this.#dir, name);
+      if (name.startsWith(TMP_PREFIX)) {
+        await remove(path);
+        this.#warn(
+          'ERR_MTLS_STORAGE_RECOVERED',
+          `Removed ${path}, left by a save that did not finish.`,
+          path,
+        );
+      }
+    }
+    await this.#removeStaleCurrentTmp();
+    if (names.includes(PENDING_TMP))
+      await this.#removeLeftoverFile(join(this.#dir, PENDING_TMP), 'the pending key temporary file');
+
+    const gens: number[] = [];
+    for (const name of names) {
+      const n = genNumber(name);
+      if (n === undefined) continue;
+      const path = join(this.#dir, name);
+      const st = await lstatOrUndefined(path);
+      if (st === undefined) continue;
+      if (st.isSymbolicLink()) symlinkRefused(path, 'a generation directory');
+      if (!st.isDirectory())
+        throw storageError(
+          'ERR_MTLS_STORAGE',
+          `${path} is not a directory the credential store wrote. Remove it and restart.`,
+          path,
+        );
+      gens.push(n);
+    }
+    gens.sort((a, b) => b - a);
+    const current = await this.#readCurrent();
+
+    let chosen: { n: number; identity: StoredIdentity } | undefined;
+    for (const n of gens) {
+      const result = await this.#readGeneration(n);
+      if (result.ok) {
+        chosen = { n, identity: result.identity };
+        break;
+      }
+      await this.#setAside(n, result);
+    }
+
+    if (chosen === undefined) {
+      if (current !== undefined) {
+        await this.#unlinkCurrent();
+        this.#warn(
+          'ERR_MTLS_STORAGE_RECOVERED',
+          `${join(this.#dir, CURRENT)} pointed at generation ${current}, which is missing or unusable, and no other complete generation exists: the store is empty. The agent has to enroll again.`,
+          join(this.#dir, CURRENT),
+          { generation: current },
+        );
+      }
+      this.#current = undefined;
+      return undefined;
+    }
+    if (chosen.n !== current) {
+      await this.#switchCurrent(chosen.n);
+      this.#warn(
+        'ERR_MTLS_STORAGE_RECOVERED',
+        current === undefined || chosen.n > current
+          ? `Finished an interrupted save: generation ${chosen.n} in ${this.stateDir} was complete but not yet current, and is now current.`
+          : `Generation ${current} in ${this.stateDir} is missing or unusable; fell back to generation ${chosen.n}.`,
+        this.stateDir,
+        { generation: chosen.n, previous: current },
+      );
+    }
+    this.#current = chosen.n;
+    return { identity: chosen.identity };
+  }
+
+  async #list(): Promise<string[]> {
+    try {
+      return await readdir(this.#dir);
+    } catch (err) {
+      throw fsError(err, this.stateDir, 'list');
+    }
+  }
+
+  /** `current.tmp` left by an interrupted switch points at a generation; anything else was planted. */
+  async #removeStaleCurrentTmp(): Promise<void> {
+    const path = join(this.#dir, CURRENT_TMP);
+    const st = await lstatOrUndefined(path);
+    if (st === undefined) return;
+    if (!st.isSymbolicLink())
+      throw storageError(
+        'ERR_MTLS_STORAGE',
+        `${path} is not a link the credential store created. Remove it and retry.`,
+        path,
+      );
+    const target = await readLinkOrUndefined(path);
+    if (target === undefined || genNumber(target) === undefined)
+      symlinkRefused(path, `${CURRENT_TMP} (pointing at "${target ?? '?'}")`);
+    try {
+      await unlink(path);
+    } catch (err) {
+      if (!isNotFound(err)) throw fsError(err, path, 'remove');
+    }
+  }
+
+  async #unlinkCurrent(): Promise<void> {
+    const path = join(this.#dir, CURRENT);
+    try {
+      await unlink(path);
+    } catch (err) {
+      if (!isNotFound(err)) throw fsError(err, path, 'remove');
+    }
+    await syncDir(this.#dir);
+  }
+
+  async #readGeneration(n: number): Promise<Generation> {
+    const dir = join(this.#dir, genName(n));
+    // A missing file means a torn or incomplete generation, a non-regular or oversized one
+    // a damaged generation; both fall back. Links and foreign owners are thrown: refused.
+    const read = async (name: string, max: number): Promise<string | { missing: boolean; why: string }> => {
+      try {
+        return await readPrivateFile(join(dir, name), max, this.#loose);
+      } catch (err) {
+        if (isNotFound(err)) return { missing: true, why: `${name} is missing` };
+        if (isMtlsError(err) && err.code === 'ERR_MTLS_STORAGE_CORRUPT')
+          return { missing: false, why: `${name} is not a regular file of sane size` };
+        throw err;
+      }
+    };
+    const fail = (code: StorageErrorCode, why: string, incomplete = false): Generation => ({
+      ok: false,
+      incomplete,
+      code,
+      why,
+    });
+    const commitText = await read(COMMIT, SMALL_FILE);
+    if (typeof commitText !== 'string')
+      return commitText.missing
+        ? fail('ERR_MTLS_STORAGE_CORRUPT', 'it has no commit marker', true)
+        : fail('ERR_MTLS_STORAGE_CORRUPT', commitText.why);
+    const commit = parseJson(commitText) as Partial<CommitMarker> | undefined;
+    if (
+      !commit ||
+      commit.format !== FORMAT ||
+      commit.generation !== n ||
+      typeof commit.files !== 'object' ||
+      commit.files === null
+    )
+      return fail('ERR_MTLS_STORAGE_CORRUPT', 'its commit marker is unreadable or names another generation');
+    const texts: Record<string, string> = {};
+    for (const [name, max] of [
+      [KEY, SMALL_FILE],
+      [CHAIN, BUNDLE_FILE],
+      [ANCHORS, BUNDLE_FILE],
+      [META, SMALL_FILE],
+    ] as const) {
+      const text = await read(name, max);
+      if (typeof text !== 'string') return fail('ERR_MTLS_STORAGE_CORRUPT', text.why);
+      if (commit.files[name] !== sha256(text))
+        return fail('ERR_MTLS_STORAGE_CORRUPT', `${name} does not match the digest in its commit marker`);
+      texts[name] = text;
+    }
+    const meta = parseJson(texts[META]!);
+    if (
+      !meta ||
+      meta.generation !== n ||
+      typeof meta.agentId !== 'string' ||
+      typeof meta.savedAt !== 'string' ||
+      (meta.serviceId !== undefined && typeof meta.serviceId !== 'string') ||
+      (meta.renewAfter !== undefined && typeof meta.renewAfter !== 'string')
+    )
+      return fail('ERR_MTLS_STORAGE_CORRUPT', `${META} is unreadable`);
+    const mismatch = await keyMismatchReason(texts[KEY]!, texts[CHAIN]!);
+    if (mismatch) return fail(mismatch.code, mismatch.why);
+    return {
+      ok: true,
+      identity: redactedIdentity({
+        generation: n,
+        privateKeyPem: texts[KEY]!,
+        certificateChainPem: texts[CHAIN]!,
+        trustAnchorsPem: texts[ANCHORS]!,
+        agentId: meta.agentId,
+        serviceId: meta.serviceId as string | undefined,
+        renewAfter: meta.renewAfter as string | undefined,
+        savedAt: meta.savedAt,
+      }),
+    };
+  }
+
+  /** An unusable generation: a torn one is deleted, a committed but bad one kept aside for inspection. */
+  async #setAside(n: number, result: Extract<Generation, { ok: false }>): Promise<void> {
+    const path = join(this.#dir, genName(n));
+    if (result.incomplete) {
+      await remove(path);
+      this.#warn(
+        'ERR_MTLS_STORAGE_RECOVERED',
+        `Removed generation ${n} (${path}): ${result.why}, so its save never finished.`,
+        path,
+        { generation: n },
+      );
+      return;
+    }
+    const aside = join(this.#dir, `${REJECTED_PREFIX}${genName(n)}-${randomBytes(4).toString('hex')}`);
+    await this.#rename(path, aside);
+    await syncDir(this.#dir);
+    this.#warn(
+      result.code,
+      `Skipped generation ${n}: ${result.why}. It was moved to ${aside} (deleted at the next save); the newest good generation is used instead.`,
+      aside,
+      { generation: n },
+    );
+  }
+
+  async #writeGeneration(identity: StoredIdentity): Promise<void> {
+    const n = identity.generation;
+    const tmp = join(this.#dir, `${TMP_PREFIX}${genName(n)}-${randomBytes(6).toString('hex')}`);
+    const meta = JSON.stringify({
+      format: FORMAT,
+      generation: n,
+      agentId: identity.agentId,
+      serviceId: identity.serviceId,
+      renewAfter: identity.renewAfter,
+      savedAt: identity.savedAt,
+    });
+    const files: [string, string][] = [
+      [KEY, identity.privateKeyPem],
+      [CHAIN, identity.certificateChainPem],
+      [ANCHORS, identity.trustAnchorsPem],
+      [META, meta],
+    ];
+    const target = join(this.#dir, genName(n));
+    await makePrivateDir(tmp);
+    try {
+      for (const [name, text] of files) await writePrivateFile(join(tmp, name), text);
+      const commit: CommitMarker = {
+        format: FORMAT,
+        generation: n,
+        files: Object.fromEntries(files.map(([name, text]) => [name, sha256(text)])),
+      };
+      // The marker goes last and only after every other file reached the disk.
+      await writePrivateFile(join(tmp, COMMIT), JSON.stringify(commit));
+      await syncDir(tmp);
+      const existing = await lstatOrUndefined(target);
+      if (existing?.isSymbolicLink()) symlinkRefused(target, 'a generation directory');
+      // Not current (generations only go up), so a leftover of a rolled-back save.
+      if (existing) await remove(target);
+      await this.#rename(tmp, target);
+    } catch (err) {
+      await remove(tmp).catch(() => undefined);
+      throw err;
+    }
+    await syncDir(this.#dir);
+  }
+
+  async #switchCurrent(n: number): Promise<void> {
+    const link = join(this.#dir, CURRENT_TMP);
+    await this.#removeStaleCurrentTmp();
+    // Refuses a planted `current` before replacing it.
+    await this.#readCurrent();
+    try {
+      await symlink(genName(n), link);
+    } catch (err) {
+      throw fsError(err, link, 'create link');
+    }
+    await this.#rename(link, join(this.#dir, CURRENT));
+    await syncDir(this.#dir);
+  }
+
+  /** Deletes generations beyond `keep` and set-aside ones; failures only warn, the save already succeeded. */
+  async #prune(current: number): Promise<void> {
+    try {
+      const names = await this.#list();
+      const older = names
+        .map((name) => genNumber(name))
+        .filter((n): n is number => n !== undefined && n < current)
+        .sort((a, b) => b - a);
+      const doomed = [
+        ...older.slice(this.#keep - 1).map(genName),
+        ...names.filter((name) => name.startsWith(REJECTED_PREFIX)),
+      ];
+      for (const name of doomed) await remove(join(this.#dir, name));
+      if (doomed.length > 0) await syncDir(this.#dir);
+    } catch (err) {
+      const e = fsError(err, this.stateDir, 'prune old generations in');
+      this.#warn('ERR_MTLS_STORAGE', e.message, this.stateDir);
+    }
+  }
+
+  async #finishClear(): Promise<void> {
+    // `current` goes first so that nothing half-deleted can become current.
+    await this.#unlinkCurrent();
+    for (const name of await this.#list()) {
+      if (
+        name === CURRENT_TMP ||
+        name === PENDING ||
+        name === PENDING_TMP ||
+        GEN.test(name) ||
+        name.startsWith(TMP_PREFIX) ||
+        name.startsWith(REJECTED_PREFIX)
+      )
+        await remove(join(this.#dir, name));
+    }
+    await syncDir(this.#dir);
+    try {
+      await unlink(join(this.#dir, CLEARING));
+    } catch (err) {
+      if (!isNotFound(err)) throw fsError(err, join(this.#dir, CLEARING), 'remove');
+    }
+    await syncDir(this.#dir);
+    this.#current = undefined;
+  }
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
