@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { compareCommand } from './commands/compare.js';
+import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { genCommand } from './commands/gen.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -16,6 +17,7 @@ const COMMANDS: readonly Command[] = [
   compareCommand,
   limboCommand,
   genCommand,
+  demoCommand,
 ];
 
 function version(): string {

@@ -161,14 +161,13 @@ async function writeFileSafely(file: PlannedFile, force: boolean): Promise<void>
 }
 
 async function loadCa(certFile: string, keyFile: string): Promise<CertificateAuthority> {
-  const [certPem, keyPem] = await Promise.all([
-    readFile(certFile, 'utf8').catch(() => {
-      throw new CliError(`no CA certificate at ${certFile}; run \`mtlskit gen ca\` first or pass --ca.`);
-    }),
-    readFile(keyFile, 'utf8').catch(() => {
-      throw new CliError(`no CA key at ${keyFile}; run \`mtlskit gen ca\` first or pass --ca-key.`);
-    }),
-  ]);
+  // One after the other, so the message names the first thing missing.
+  const certPem = await readFile(certFile, 'utf8').catch(() => {
+    throw new CliError(`no CA certificate at ${certFile}; run \`mtlskit gen ca\` first or pass --ca.`);
+  });
+  const keyPem = await readFile(keyFile, 'utf8').catch(() => {
+    throw new CliError(`no CA key at ${keyFile}; run \`mtlskit gen ca\` first or pass --ca-key.`);
+  });
   const cert = parseCertificate(certPem);
   if (!cert.isCA) throw new CliError(`${certFile} is not a CA certificate (basicConstraints CA:FALSE).`);
   const key = await importPrivateKey(keyPem);
