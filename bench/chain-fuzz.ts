@@ -6,19 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { verifyChain } from '../packages/core/src/chain/verify-chain.js';
 import { createCertificateAuthority, isMtlsError } from '../packages/core/src/index.js';
 import { encodePem } from '../packages/core/src/lib/pem.js';
+import { seededRandom } from './lib/seeded-random.js';
 import type { BenchRow } from './lib/types.js';
-
-/** Small deterministic PRNG (mulberry32) so a failing input can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One mutation of `der`. */
 export function mutateDer(der: Uint8Array, rnd: () => number): Uint8Array {
@@ -122,7 +111,7 @@ export async function fuzzChain(count: number, seed = 1): Promise<FuzzStats> {
   };
   for (let i = 0; i < count; i++) {
     const s = seed * 1_000_003 + i;
-    const rnd = prng(s);
+    const rnd = seededRandom(s);
     const target = (['leaf', 'inter', 'root', 'leaf', 'leaf'] as const)[Math.floor(rnd() * 5)]!;
     const asPem = rnd() < 0.3;
     const der = mutateDer(parts[target], rnd);

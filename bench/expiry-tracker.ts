@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ExpiryTracker } from '../packages/core/src/renewal/expiry-tracker.js';
 import { FakeClock } from '../packages/core/src/time/fake-clock.js';
+import { seededRandom } from './lib/seeded-random.js';
 import type { BenchRow } from './lib/types.js';
 
 const BENCH = 'expiry-tracker';
@@ -23,17 +24,6 @@ function collectGarbage(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function heapUsed(gc: () => void): number {
   gc();
   gc();
@@ -44,7 +34,7 @@ export async function run(): Promise<BenchRow[]> {
   const gc = collectGarbage();
   const start = Date.UTC(2025, 0, 1);
   const clock = new FakeClock({ now: start });
-  const random = seeded(42);
+  const random = seededRandom(42);
   // Certificates and ids exist before the tracker does: they belong to the caller, so
   // they stay out of the per-certificate figure.
   const ids = Array.from({ length: COUNT }, (_, i) => `svc-${i}`);

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { computeRenewalTime } from '../packages/core/src/renewal/compute-renewal-time.js';
 import { ExpiryTracker } from '../packages/core/src/renewal/expiry-tracker.js';
 import { FakeClock } from '../packages/core/src/time/fake-clock.js';
+import { seededRandom } from './lib/seeded-random.js';
 import type { BenchRow } from './lib/types.js';
 
 const BENCH = 'fleet-renewal';
@@ -17,22 +18,10 @@ const MINUTE = 60_000;
 const FRACTION = 2 / 3;
 const JITTER = 0.1;
 
-/** mulberry32: a seeded PRNG so every run prints the same figures. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export async function run(): Promise<BenchRow[]> {
   const start = Date.UTC(2025, 0, 1);
   const clock = new FakeClock({ now: start });
-  const random = seeded(20250101);
+  const random = seededRandom(20250101);
   const tracker = new ExpiryTracker<{ notBefore: number; notAfter: number }>({
     clock,
     thresholds: [],

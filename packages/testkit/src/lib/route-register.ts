@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { type CertificateInfo, type CsrInfo, parseCertificate, parseCsr } from '@mtlskit/core';
+import { type CertificateInfo, type CsrInfo, parseCertificate } from '@mtlskit/core';
 import type { BackendContext, RouteResult, TokenUse } from './backend-context.js';
 import { ApiError, badRequest } from './http.js';
 import { issueClientCertificate, renewAfterOf } from './issue-client-certificate.js';
+import { readCsr } from './read-csr.js';
 import { randomId } from './secret.js';
 import { optionalString, requiredEnum, requiredObject, requiredString } from './validate.js';
 
@@ -14,21 +15,6 @@ export function invalidInstallToken(): ApiError {
 }
 
 const toBase64Url = (b64: string): string => b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-
-async function readCsr(pem: string): Promise<CsrInfo> {
-  let csr: CsrInfo;
-  try {
-    csr = await parseCsr(pem);
-  } catch {
-    throw badRequest('Invalid field: csr_pem is not a PEM certificate signing request', 'INVALID_CSR');
-  }
-  if (!csr.signatureValid)
-    throw badRequest(
-      'Invalid field: the signature of csr_pem does not verify with its own key',
-      'INVALID_CSR',
-    );
-  return csr;
-}
 
 function readClientCertificate(ctx: BackendContext, pem: string): CertificateInfo {
   let cert: CertificateInfo;

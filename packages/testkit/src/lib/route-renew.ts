@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { type CsrInfo, exportPublicKeyPem, generateKeyPair, parseCsr } from '@mtlskit/core';
+import { exportPublicKeyPem, generateKeyPair } from '@mtlskit/core';
 import type { BackendContext, RouteResult } from './backend-context.js';
 import { clientIdentity } from './client-identity.js';
-import { badRequest } from './http.js';
 import { issueClientCertificate, renewAfterOf } from './issue-client-certificate.js';
+import { readCsr } from './read-csr.js';
 import { requiredString } from './validate.js';
 
 /**
@@ -18,17 +18,7 @@ export async function handleRenew(
 ): Promise<RouteResult> {
   const { agent } = clientIdentity(ctx, req);
   const pem = requiredString(body, 'csr_pem');
-  let csr: CsrInfo;
-  try {
-    csr = await parseCsr(pem);
-  } catch {
-    throw badRequest('Invalid field: csr_pem is not a PEM certificate signing request', 'INVALID_CSR');
-  }
-  if (!csr.signatureValid)
-    throw badRequest(
-      'Invalid field: the signature of csr_pem does not verify with its own key',
-      'INVALID_CSR',
-    );
+  const csr = await readCsr(pem);
   const subject = { commonName: agent.serviceName, organizationalUnit: agent.serviceType };
   const uris = [`urn:mtlskit:service:${agent.serviceId}`];
 
