@@ -29,6 +29,25 @@ function where(context: TlsFailureContext): string {
   return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
 }
 
+// OpenSSL's verification codes, as Node reports them when the *server's* certificate fails
+// the client's checks: the client refused the server, not the other way round.
+const SERVER_VERIFY_FAILURES: Readonly<Record<string, string>> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    'its issuer is not among the trusted CAs (or the server did not send its intermediate)',
+  UNABLE_TO_GET_ISSUER_CERT: 'its issuer is not among the trusted CAs',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    'its issuer is not among the trusted CAs (or the server did not send its intermediate)',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its chain ends at a root that is not trusted',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'it is self-signed and not trusted',
+  CERT_SIGNATURE_FAILURE: 'its signature does not verify (a CA regenerated under the same name?)',
+  CERT_HAS_EXPIRED: 'it has expired',
+  CERT_NOT_YET_VALID: 'it is not valid yet (check the clocks)',
+  INVALID_PURPOSE: 'it does not allow TLS server authentication (extended key usage serverAuth is missing)',
+  CERT_REVOKED: 'it is revoked',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'it does not cover the host name connected to',
+  ERR_MTLS_SPKI_PIN_MISMATCH: 'its public key does not match the pinned SPKI',
+};
+
 function classify(error: unknown): { how: string; alert?: string } | undefined {
   const code = codeOf(error);
   if (code === undefined) return undefined;
@@ -60,7 +79,9 @@ function classify(error: unknown): { how: string; alert?: string } | undefined {
  * Under TLS 1.3 the server checks the client certificate after the client considers the
  * handshake done, so the client sees only a closed socket (`UND_ERR_SOCKET` with no bytes
  * read); under TLS 1.2 an `ECONNRESET` or a TLS alert during the handshake. Looks through
- * `error.cause` (as thrown by `fetch`). Any other error is returned unchanged.
+ * `error.cause` (as thrown by `fetch`). A server certificate that the client refused
+ * (unknown CA, expired, no serverAuth, name mismatch) becomes `ERR_MTLS_SERVER_NOT_TRUSTED`
+ * with the reason in plain words. Any other error is returned unchanged.
  *
  * @example
  * ```ts
@@ -76,6 +97,15 @@ export function explainTlsFailure(error: unknown, context: TlsFailureContext = {
   let candidate: unknown = error;
   for (let depth = 0; depth < 4 && candidate !== undefined && candidate !== null; depth++) {
     if (isMtlsError(candidate)) return candidate;
+    const code = codeOf(candidate);
+    const refused = code === undefined ? undefined : SERVER_VERIFY_FAILURES[code];
+    if (refused !== undefined) {
+      return new MtlsError(
+        'ERR_MTLS_SERVER_NOT_TRUSTED',
+        `The server's certificate was refused${where(context)}: ${refused}. The trust anchors come from the current credentials' trustAnchorsPem; run \`mtlskit doctor --connect HOST:PORT --cert … --key … --ca …\` to see the server's chain.`,
+        { cause: candidate, details: { tlsCode: code, ...context } },
+      );
+    }
     const found = classify(candidate);
     if (found !== undefined) {
       return new MtlsError(
