@@ -16,6 +16,7 @@ export {
   type AllocationEnrollmentOptions,
   allocationEnrollment,
 } from './enrollment/allocation-enrollment.js';
+export { type CfsslEnrollmentOptions, cfsslEnrollment } from './enrollment/cfssl-enrollment.js';
 export type {
   AgentMetadata,
   BackendAnswer,

@@ -35,7 +35,7 @@ export interface AgentRenewalOptions {
 
 /** Heartbeat options. */
 export interface AgentHeartbeatOptions {
-  /** Default `true`. */
+  /** Default `true`; `false` when no `backendUrl` is given (a strategy with its own server). */
   enabled?: boolean;
   /** Interval between heartbeats, ms. Default `60_000`. */
   intervalMs?: number;
@@ -53,8 +53,12 @@ export interface AgentHeartbeatOptions {
 
 /** Options of {@link createAgent}. */
 export interface CreateAgentOptions {
-  /** Base URL of the backend, `https:` (see `dangerouslyAllowInsecureHttp`). Required. */
-  backendUrl: string | URL;
+  /**
+   * Base URL of the backend, `https:` (see `dangerouslyAllowInsecureHttp`). Required, unless
+   * the `enrollment` strategy brings its own server (`strategy.backendUrl`, e.g.
+   * `cfsslEnrollment`); heartbeats are then off by default, as there is no backend to send them to.
+   */
+  backendUrl?: string | URL;
   /** PEM of the CA(s) the backend's server certificate must chain to; the only roots trusted. Required. */
   trustAnchors: string;
   /** base64 SHA-256 of the backend's SPKI (or several): narrows trust to those keys. Default: none. */

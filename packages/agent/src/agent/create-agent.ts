@@ -58,9 +58,15 @@ export function createAgent(options: CreateAgentOptions): MtlsAgent {
   // Registered first, so that even an error about another option cannot carry it.
   if (typeof options.installToken === 'string') redactor.add(options.installToken);
 
+  const strategy = options.enrollment ?? installTokenEnrollment();
+  const ownServer = strategy.backendUrl;
+  if (options.backendUrl === undefined && ownServer === undefined) {
+    throw invalid('backendUrl is required (the https URL of the enrollment backend).');
+  }
   let backendUrl: URL;
   try {
-    backendUrl = new URL(String(options.backendUrl));
+    // A strategy's own server was checked by the strategy, with its own TLS settings.
+    backendUrl = new URL(String(options.backendUrl ?? ownServer));
   } catch (e) {
     throw new MtlsError(
       'ERR_MTLS_INVALID_ARGUMENT',
@@ -71,7 +77,11 @@ export function createAgent(options: CreateAgentOptions): MtlsAgent {
     );
   }
   const insecure = options.dangerouslyAllowInsecureHttp === true;
-  if (backendUrl.protocol !== 'https:' && !(backendUrl.protocol === 'http:' && insecure)) {
+  if (
+    options.backendUrl !== undefined &&
+    backendUrl.protocol !== 'https:' &&
+    !(backendUrl.protocol === 'http:' && insecure)
+  ) {
     throw new MtlsError(
       'ERR_MTLS_INSECURE_BACKEND_URL',
       `backendUrl must use https: (got ${backendUrl.protocol}); the install token must only travel to a verified server. For a local experiment set dangerouslyAllowInsecureHttp: true.`,
@@ -122,8 +132,15 @@ export function createAgent(options: CreateAgentOptions): MtlsAgent {
   if (typeof random !== 'function') throw invalid('renewal.random must be a function.');
   const fraction = share('renewal.fraction', r.fraction, 2 / 3);
   if (fraction === 0) throw invalid('renewal.fraction must be > 0.');
+  // Without a backend of its own there is nowhere to send heartbeats.
+  const heartbeatEnabled = hb.enabled ?? options.backendUrl !== undefined;
+  if (heartbeatEnabled && options.backendUrl === undefined) {
+    throw invalid(
+      `heartbeat.enabled needs a backendUrl: strategy "${strategy.name}" has no heartbeat endpoint. Pass the backendUrl of a server that takes heartbeats, or leave heartbeats off.`,
+    );
+  }
   const logger = createLog(options.logger, redactor);
-  if (insecure && backendUrl.protocol === 'http:') {
+  if (insecure && options.backendUrl !== undefined && backendUrl.protocol === 'http:') {
     logger(
       'warn',
       `INSECURE: backendUrl ${backendUrl.origin} is plain http; the install token and identities travel in clear text`,
@@ -145,7 +162,7 @@ export function createAgent(options: CreateAgentOptions): MtlsAgent {
     controllerName: options.controllerName,
     metadata: { ...(options.metadata ?? {}) },
     store: options.store ?? new FileStore(options.stateDir!),
-    strategy: options.enrollment ?? installTokenEnrollment(),
+    strategy,
     keyAlgorithm: options.keyAlgorithm ?? 'ECDSA-P256',
     renewal: {
       fraction,
@@ -158,7 +175,7 @@ export function createAgent(options: CreateAgentOptions): MtlsAgent {
       random,
     },
     heartbeat: {
-      enabled: hb.enabled ?? true,
+      enabled: heartbeatEnabled,
       intervalMs: duration('heartbeat.intervalMs', hb.intervalMs, 60_000, 1),
       jitter: share('heartbeat.jitter', hb.jitter, 0.1),
       path: hb.path ?? '/api/v1/agent/heartbeat',

@@ -115,6 +115,18 @@ const MIN_RETRY_MS = 50;
  * An mTLS agent: enrolls once, keeps its identity valid (renewal with backoff, recovery
  * ladder on expiry), heartbeats, and hands the current identity to HTTPS clients and
  * servers as a `CredentialSource`. Created with {@link createAgent}.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:https';
+ * import { createAgent } from '@mtlskit/agent';
+ * import { attachCredentials } from '@mtlskit/node-adapter';
+ * const agent = createAgent({ backendUrl, trustAnchors, installTokenFile, serviceName: 'billing', stateDir });
+ * agent.on('state', ({ from, to }) => console.log(`agent ${from} -> ${to}`));
+ * await agent.start();
+ * const res = await agent.fetch('https://ledger.internal:8443/v1/ping'); // client side
+ * attachCredentials(createServer(handler), agent);                        // server side
+ * ```
  */
 export class MtlsAgent extends TypedEmitter<AgentEvents> implements CredentialSource {
   readonly #c: ResolvedAgentConfig;
@@ -381,7 +393,7 @@ export class MtlsAgent extends TypedEmitter<AgentEvents> implements CredentialSo
       }
     }
     // No identity (or an expired one): enroll, as the recovery ladder would.
-    if (stored !== undefined && !this.#hasInstallToken()) {
+    if (stored !== undefined && !this.#canEnrollAgain()) {
       this.#setState('expired');
       const err = new MtlsError(
         'ERR_MTLS_REENROLLMENT_REQUIRED',
@@ -664,12 +676,12 @@ export class MtlsAgent extends TypedEmitter<AgentEvents> implements CredentialSo
     this.#c.log('error', 'the identity expired', { notAfter: c.notAfter.toISOString() });
     this.emitEvent('expired', { generation: c.generation, notAfter: c.notAfter });
     this.emitEvent('error', err);
-    if (this.#c.renewal.reenrollOnExpiry && this.#hasInstallToken()) {
+    if (this.#c.renewal.reenrollOnExpiry && this.#canEnrollAgain()) {
       this.#track(this.#runEnrollment('reenroll').catch(() => undefined));
       return;
     }
     this.emitEvent('reenrollment-required', {
-      reason: this.#hasInstallToken() ? 'reenroll-on-expiry-disabled' : 'expired-without-install-token',
+      reason: this.#canEnrollAgain() ? 'reenroll-on-expiry-disabled' : 'expired-without-install-token',
       cause: err,
     });
   }
@@ -885,6 +897,11 @@ export class MtlsAgent extends TypedEmitter<AgentEvents> implements CredentialSo
 
   #hasInstallToken(): boolean {
     return this.#c.installToken !== undefined || this.#c.installTokenFile !== undefined;
+  }
+
+  /** An install token is configured, or the strategy authenticates with a credential of its own. */
+  #canEnrollAgain(): boolean {
+    return this.#hasInstallToken() || this.#c.strategy.needsInstallToken === false;
   }
 
   // ---------------------------------------------------------------- transport

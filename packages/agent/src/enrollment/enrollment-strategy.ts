@@ -105,9 +105,9 @@ export interface EnrollmentResult {
 
 /**
  * How an agent obtains and renews its certificate. mtlskit ships
- * {@link installTokenEnrollment} (the protocol's register/renew calls) and
- * {@link allocationEnrollment}; implement this interface for any other backend (CFSSL,
- * a cloud CA, …). Strategies should throw coded `MtlsError`s (`ctx.postJson` already
+ * {@link installTokenEnrollment} (the protocol's register/renew calls),
+ * {@link allocationEnrollment} and {@link cfsslEnrollment}; implement this interface for
+ * any other backend (a cloud CA, …). Strategies should throw coded `MtlsError`s (`ctx.postJson` already
  * does); any other error counts as a transient failure and is retried with backoff.
  * The agent validates every result (key matches, chain to the anchors, not expired)
  * and persists it before swapping it in.
@@ -115,20 +115,34 @@ export interface EnrollmentResult {
  * @example
  * ```ts
  * import type { EnrollmentStrategy } from '@mtlskit/agent';
- * const cfssl: EnrollmentStrategy = {
- *   name: 'cfssl',
+ * const myCa: EnrollmentStrategy = {
+ *   name: 'my-ca',
  *   async enroll(ctx) {
- *     const { body } = await ctx.postJson('/api/v1/cfssl/sign', { certificate_request: ctx.csrPem });
- *     return { certificateChainPem: (body as { result: { certificate: string } }).result.certificate };
+ *     const { body } = await ctx.postJson('/v1/sign', { csr: ctx.csrPem });
+ *     return { certificateChainPem: (body as { certificate: string }).certificate };
  *   },
  *   renew(ctx) { return this.enroll(ctx); },
  * };
- * createAgent({ ..., enrollment: cfssl });
+ * createAgent({ ..., enrollment: myCa });
  * ```
  */
 export interface EnrollmentStrategy {
   /** Shown in logs, status and diagnostics. */
   readonly name: string;
+  /**
+   * The server this strategy talks to over its own connection (e.g. {@link cfsslEnrollment}'s
+   * `url`), for strategies that never call the agent's backend. When set, `createAgent`
+   * accepts no `backendUrl`; `ctx.backendUrl` is then this URL, and heartbeats are off
+   * unless a `backendUrl` is given. Default: none (the strategy uses the agent's backend).
+   */
+  readonly backendUrl?: URL | undefined;
+  /**
+   * Whether {@link EnrollmentStrategy.enroll} needs the agent's install token. A strategy
+   * that authenticates with a credential of its own (a CFSSL auth key, an allocation token)
+   * sets `false`, so the agent may enroll again after an expiry without an install token.
+   * Default `true`.
+   */
+  readonly needsInstallToken?: boolean | undefined;
   /** Obtains the first identity (server-TLS only; `ctx.installToken()` available). */
   enroll(ctx: EnrollmentContext): Promise<EnrollmentResult>;
   /** Renews over mTLS with the current identity (`ctx.current`). */

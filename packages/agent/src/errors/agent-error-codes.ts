@@ -25,6 +25,13 @@
  * | `ERR_MTLS_ALLOCATION_TOKEN_INVALID` | the allocation endpoint refused the bearer token | no |
  * | `ERR_MTLS_NO_CREDENTIALS` | `current()` before the first identity | — |
  * | `ERR_MTLS_AGENT_CLOSED` | the agent was closed | — |
+ * | `ERR_MTLS_CFSSL_AUTH` | CFSSL refused the auth key (wrong key, or a profile that needs one) | no |
+ * | `ERR_MTLS_CFSSL_PROFILE` | CFSSL has no such signing profile | no |
+ * | `ERR_MTLS_CFSSL_POLICY` | the profile's policy refused the names or usages | no |
+ * | `ERR_MTLS_CFSSL_BAD_CSR` | CFSSL cannot use the CSR (e.g. its key algorithm) | no |
+ * | `ERR_MTLS_CFSSL_CA_ERROR` | CFSSL failed on its own CA material | no |
+ * | `ERR_MTLS_CFSSL_REJECTED` | any other CFSSL refusal | no |
+ * | `ERR_MTLS_CFSSL_INVALID_RESPONSE` | an answer that is not CFSSL's | renewals: yes |
  *
  * @example
  * ```ts
@@ -56,6 +63,13 @@ export const AGENT_ERROR_CODES = Object.freeze({
   allocationTokenInvalid: 'ERR_MTLS_ALLOCATION_TOKEN_INVALID',
   noCredentials: 'ERR_MTLS_NO_CREDENTIALS',
   agentClosed: 'ERR_MTLS_AGENT_CLOSED',
+  cfsslAuth: 'ERR_MTLS_CFSSL_AUTH',
+  cfsslProfile: 'ERR_MTLS_CFSSL_PROFILE',
+  cfsslPolicy: 'ERR_MTLS_CFSSL_POLICY',
+  cfsslBadCsr: 'ERR_MTLS_CFSSL_BAD_CSR',
+  cfsslCaError: 'ERR_MTLS_CFSSL_CA_ERROR',
+  cfsslRejected: 'ERR_MTLS_CFSSL_REJECTED',
+  cfsslInvalidResponse: 'ERR_MTLS_CFSSL_INVALID_RESPONSE',
 } as const);
 
 /** One of {@link AGENT_ERROR_CODES}. */
