@@ -21,7 +21,7 @@ export interface AllocationEnrollmentOptions {
    * the caller's identity instead (no CN check).
    */
   endpoint?: 'allocate' | 'cert';
-  /** Overrides the endpoint's path. */
+  /** Overrides the endpoint's path. Default `'/api/v1/worker/allocate'` (`'/api/v1/cert'` for `endpoint: 'cert'`). */
   path?: string;
 }
 

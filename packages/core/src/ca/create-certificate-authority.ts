@@ -45,19 +45,23 @@ export interface RawExtensionInput {
 
 /** Options of {@link CertificateAuthority.issue}. */
 export interface IssueOptions {
-  /** A PEM CSR: its subject, SANs and public key are used unless given here too. Its signature must verify. */
+  /** A PEM CSR: its subject, SANs and public key are used unless given here too. Its signature must verify. Default: none. */
   csr?: string;
   /** Subject object or RFC 4514 string. Required without a CSR. */
   subject?: SubjectFields | string;
-  /** The public key to certify: a key pair, a public CryptoKey or SPKI PEM. */
+  /** The public key to certify: a key pair, a public CryptoKey or SPKI PEM. Default: the CSR's, else a new key. */
   publicKey?: KeyPair | CryptoKey | string;
   /** When neither `csr` nor `publicKey` is given, the CA generates a key of this type. Default `'ECDSA-P256'`. */
   keyAlgorithm?: KeyAlgorithm;
   /** `'client'` (clientAuth, the default), `'server'` (serverAuth), `'both'`, or `'ca'` for an intermediate. */
   profile?: 'client' | 'server' | 'both' | 'ca';
+  /** DNS name SANs. Default: the CSR's, else none. */
   dnsNames?: readonly string[];
+  /** IP address SANs (IPv4 or IPv6 literals). Default: the CSR's, else none. */
   ipAddresses?: readonly string[];
+  /** URI SANs such as SPIFFE IDs. Default: the CSR's, else none. */
   uris?: readonly string[];
+  /** Email (rfc822Name) SANs. Default: the CSR's, else none. */
   emails?: readonly string[];
   /** Overrides the profile's extended key usages; `[]` omits the extension. */
   extendedKeyUsage?: readonly string[];
@@ -73,9 +77,9 @@ export interface IssueOptions {
   validityMs?: number;
   /** Serial as hex; default a random positive 128-bit number. */
   serialNumber?: string;
-  /** Extra extensions, verbatim. */
+  /** Extra extensions, verbatim. Default: none. */
   extensions?: readonly RawExtensionInput[];
-  /** Signing key override (to make certificates with a wrong signature in tests). */
+  /** Signing key override (to make certificates with a wrong signature in tests). Default: the CA's key. */
   signWith?: KeyPair;
 }
 
@@ -134,7 +138,18 @@ function keyIdOf(spki: Uint8Array): Uint8Array {
 
 /**
  * A small certificate authority for development and tests. Its private key stays inside:
- * `util.inspect` and `JSON.stringify` show only the certificate.
+ * `util.inspect` and `JSON.stringify` show only the certificate. Created with
+ * {@link createCertificateAuthority}; {@link CertificateAuthority.createIntermediate}
+ * returns another one.
+ *
+ * @example
+ * ```ts
+ * import { createCertificateAuthority } from '@mtlskit/core';
+ * const root = await createCertificateAuthority({ subject: { commonName: 'Dev Root' } });
+ * const issuing = await root.createIntermediate({ subject: { commonName: 'Dev Issuing CA' } });
+ * const server = await issuing.issue({ profile: 'server', subject: { commonName: 'api' }, dnsNames: ['api.internal'] });
+ * // server.chainPem: leaf + intermediate; trust root.certificatePem on the client side.
+ * ```
  */
 export class CertificateAuthority {
   /** The CA certificate. */

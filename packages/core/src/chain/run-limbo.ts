@@ -64,7 +64,19 @@ function purposeOf(tc: LimboTestcase): ChainPurpose {
   return tc.validation_kind === 'CLIENT' ? 'clientAuth' : 'serverAuth';
 }
 
-/** Maps one testcase to verifyChain calls (one per expected peer name) and reports its result. */
+/**
+ * Maps one x509-limbo testcase to {@link verifyChain} calls (one per expected peer name)
+ * and reports its result: `SUCCESS`, `FAILURE` (with the verdict's code in `context`) or
+ * `SKIPPED` for features mtlskit does not implement.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs';
+ * import { type LimboSuite, runLimboCase } from '@mtlskit/core';
+ * const suite = JSON.parse(readFileSync('limbo.json', 'utf8')) as LimboSuite;
+ * for (const tc of suite.testcases.slice(0, 10)) console.log(await runLimboCase(tc)); // { id, actual_result, context }
+ * ```
+ */
 export async function runLimboCase(tc: LimboTestcase): Promise<LimboResult> {
   for (const f of tc.features ?? []) {
     const why = UNSUPPORTED_FEATURES[f];

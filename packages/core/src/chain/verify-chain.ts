@@ -29,13 +29,13 @@ export interface VerifyChainOptions {
   at?: Date | number;
   /** Extended key usage the leaf must allow. Default `'any'` (no EKU check). */
   purpose?: ChainPurpose;
-  /** DNS name (RFC 6125, wildcard in the left-most label only) or IP literal the leaf must match. */
+  /** DNS name (RFC 6125, wildcard in the left-most label only) or IP literal the leaf must match. Default: not checked. */
   hostname?: string;
-  /** IP address the leaf must carry as an IP SAN. */
+  /** IP address the leaf must carry as an IP SAN. Default: not checked. */
   ip?: string;
-  /** URI the leaf must carry as a URI SAN, e.g. a SPIFFE ID `spiffe://example.org/agent`. */
+  /** URI the leaf must carry as a URI SAN, e.g. a SPIFFE ID `spiffe://example.org/agent`. Default: not checked. */
   uri?: string;
-  /** Email address (rfc822Name SAN) the leaf must carry. */
+  /** Email address (rfc822Name SAN) the leaf must carry. Default: not checked. */
   email?: string;
   /** Most intermediates allowed between leaf and trust anchor. Default 10. */
   maxDepth?: number;

@@ -27,10 +27,13 @@ export interface CreateCsrOptions {
   key: KeyPair;
   /** An object (`{ commonName, organization, … }`) or an RFC 4514 string (`CN=agent-1,O=Example`). Default: empty. */
   subject?: SubjectFields | string;
+  /** DNS name SANs. Default: none. */
   dnsNames?: readonly string[];
+  /** IP address SANs (IPv4 or IPv6 literals). Default: none. */
   ipAddresses?: readonly string[];
-  /** URI SANs; SPIFFE IDs (`spiffe://example.org/agent`) included. */
+  /** URI SANs; SPIFFE IDs (`spiffe://example.org/agent`) included. Default: none. */
   uris?: readonly string[];
+  /** Email (rfc822Name) SANs. Default: none. */
   emails?: readonly string[];
   /** Requested extended key usages by name (`clientAuth`, `serverAuth`) or OID. Default: none requested. */
   extendedKeyUsage?: readonly string[];

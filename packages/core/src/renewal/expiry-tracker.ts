@@ -90,9 +90,9 @@ export interface TrackedEntry<C> {
 
 /** Per-certificate options of `track`/`replace`. */
 export interface TrackOptions {
-  /** Renew at this exact time instead of computing it. */
+  /** Renew at this exact time instead of computing it. Default: computed with the tracker's `renewal` options. */
   renewAt?: Date | number;
-  /** Server hints for {@link computeRenewalTime}. */
+  /** Server hints for {@link computeRenewalTime}. Default: none. */
   hints?: RenewalHints;
 }
 

@@ -24,7 +24,7 @@ export interface ClockTimerOptions {
 
 /**
  * Where mtlskit reads time and sets timers. Everything time-based takes a `clock` option
- * so tests and simulations run on {@link FakeClock} instead of waiting.
+ * so tests and simulations run on `FakeClock` (from `@mtlskit/core/testing`) instead of waiting.
  *
  * `now()` is the wall clock (it can jump: NTP, a suspended laptop, a user changing the
  * date) while timers run on monotonic time, exactly like `Date.now()` and `setTimeout`.

@@ -26,6 +26,7 @@ export interface CredentialFiles {
 
 /** A directory such as a Kubernetes TLS secret volume (`tls.crt`, `tls.key`, `ca.crt`). */
 export interface CredentialDirectory {
+  /** Directory holding the three files, such as a mounted Kubernetes TLS secret. Required. */
   dir: string;
   /** Default `'tls.crt'`. */
   certName?: string;
