@@ -13,7 +13,7 @@ import {
   smallInteger,
   TAG,
 } from '../lib/der.js';
-import { unsupportedWrap, withEd25519Fallback } from '../lib/key-params.js';
+import { withEd25519Fallback } from '../lib/key-params.js';
 import { OID } from '../lib/oids.js';
 import { decodePemBlocks, toDer } from '../lib/pem.js';
 import type { CryptoOptions, KeyAlgorithmName, KeyPair } from './key-pair.js';
@@ -158,5 +158,3 @@ export async function importPrivateKey(
     `The private key's algorithm (${algOid}) is not supported; use ECDSA P-256/P-384, RSA or Ed25519.`,
   );
 }
-
-export { unsupportedWrap };

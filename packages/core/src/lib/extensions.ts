@@ -10,7 +10,6 @@ import {
   decodeOid,
   decodeSmallInt,
   expectTag,
-  ia5String,
   octetString,
   oid,
   readSingle,
@@ -258,5 +257,3 @@ export function encodeKeyId(id: Uint8Array): Uint8Array {
 export function encodeAuthorityKeyId(id: Uint8Array): Uint8Array {
   return seq(ctx(0, false, id));
 }
-
-export { ia5String };

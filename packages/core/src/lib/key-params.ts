@@ -1,15 +1,4 @@
 import { MtlsError } from '../errors/mtls-error.js';
-import type { KeyAlgorithmName } from '../keys/key-pair.js';
-import type { CryptoProvider } from './crypto-provider.js';
-
-/** The WebCrypto parameters mtlskit signs with for each key algorithm. */
-export function signingParams(alg: KeyAlgorithmName): {
-  importParams: RsaHashedImportParams | EcKeyImportParams | Algorithm;
-} {
-  if (alg.startsWith('ECDSA-P')) return { importParams: { name: 'ECDSA', namedCurve: `P-${alg.slice(7)}` } };
-  if (alg.startsWith('RSA-')) return { importParams: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
-  return { importParams: { name: 'Ed25519' } };
-}
 
 /** Ed25519 is `Ed25519` natively and `EdDSA`+curve in @peculiar/webcrypto. */
 export async function withEd25519Fallback<T>(fn: (params: Algorithm) => Promise<T>): Promise<T> {
@@ -38,5 +27,3 @@ export async function unsupportedWrap<T>(what: string, fn: () => Promise<T>): Pr
     );
   }
 }
-
-export type { CryptoProvider };
