@@ -7,8 +7,9 @@ const pkg = (p: string) => fileURLToPath(new URL(`./packages/${p}`, import.meta.
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^@mtlskit\/core\/testing$/, replacement: pkg('core/src/testing.ts') },
-      { find: /^@mtlskit\/(core|node-adapter|agent|testkit|cli)$/, replacement: `${pkg('')}$1/src/index.ts` },
+      // `@mtlskit/<pkg>/<entry>` → packages/<pkg>/src/<entry>.ts, `@mtlskit/<pkg>` → its src/index.ts.
+      { find: /^@mtlskit\/([a-z-]+)\/([a-z-]+)$/, replacement: `${pkg('')}$1/src/$2.ts` },
+      { find: /^@mtlskit\/([a-z-]+)$/, replacement: `${pkg('')}$1/src/index.ts` },
     ],
   },
   test: {
