@@ -1,14 +1,14 @@
 import { MtlsError } from '../errors/mtls-error.js';
-import { type DecodedCertificate, decodeCertificate, serialHex } from '../lib/decode-certificate.js';
-import { DerError } from '../lib/der.js';
-import type { NameAttribute } from '../lib/name.js';
-import { commonNameOf, nameToString } from '../lib/name.js';
-import type { KeyUsage } from '../lib/oids.js';
-import { encodePem, toDer } from '../lib/pem.js';
-import { sha1, sha256, toBase64, toColonHex } from '../lib/sha.js';
+import { sha1, sha256, toBase64, toColonHex } from '../hash/sha.js';
+import { encodePem, toDer } from '../pem/pem-blocks.js';
+import { type DecodedCertificate, decodeCertificate, serialHex } from '../x509/decode-certificate.js';
+import { DerError } from '../x509/der.js';
+import type { NameAttribute } from '../x509/name.js';
+import { commonNameOf, nameToString } from '../x509/name.js';
+import type { KeyUsage } from '../x509/oids.js';
 
-export type { NameAttribute } from '../lib/name.js';
-export type { KeyUsage } from '../lib/oids.js';
+export type { NameAttribute } from '../x509/name.js';
+export type { KeyUsage } from '../x509/oids.js';
 
 /** What mtlskit reads from one X.509 certificate. All fields are plain data (JSON-safe but for dates). */
 export interface CertificateInfo {

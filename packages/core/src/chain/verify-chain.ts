@@ -1,14 +1,14 @@
 import { type CertificateInfo, parseCertificate } from '../cert/parse-certificate.js';
 import { isMtlsError, MtlsError } from '../errors/mtls-error.js';
-import { type ChainCert, chainCertOf } from '../lib/chain-cert.js';
-import { type DecodedCrl, decodeCrl } from '../lib/chain-crl.js';
-import { buildPath, type CertPool } from '../lib/chain-path.js';
-import type { ValidateContext } from '../lib/chain-validate.js';
-import { DEFAULT_WORK_LIMITS, WorkBudget, WorkLimitError, type WorkLimits } from '../lib/chain-work.js';
 import { type CryptoProvider, getCrypto } from '../lib/crypto-provider.js';
-import { decodePemBlocks } from '../lib/pem.js';
-import { verifySignature } from '../lib/signature.js';
+import { decodePemBlocks } from '../pem/pem-blocks.js';
+import { verifySignature } from '../x509/signature.js';
 import type { ChainPurpose, ChainVerdict } from './chain-verdict.js';
+import { type DecodedCrl, decodeCrl } from './crl/decode-crl.js';
+import { buildPath, type CertPool } from './path/build-path.js';
+import { type ChainCert, chainCertOf } from './path/chain-cert.js';
+import { DEFAULT_WORK_LIMITS, WorkBudget, WorkLimitError, type WorkLimits } from './path/work-budget.js';
+import type { ValidateContext } from './validate/validate-path.js';
 
 /** Certificates as PEM text (one or a bundle), DER bytes, parsed certificates, or a list of those. */
 export type CertificatesInput =

@@ -1,6 +1,8 @@
 import { MtlsError } from '../errors/mtls-error.js';
+import { sha256, toBase64 } from '../hash/sha.js';
 import type { CryptoOptions } from '../keys/key-pair.js';
 import { getCrypto } from '../lib/crypto-provider.js';
+import { encodePem, toDer } from '../pem/pem-blocks.js';
 import {
   children,
   DerError,
@@ -10,13 +12,11 @@ import {
   expectTag,
   readSingle,
   TAG,
-} from '../lib/der.js';
-import { parseExtensionList, parseKnownExtensions } from '../lib/extensions.js';
-import { commonNameOf, type NameAttribute, nameToString, parseName } from '../lib/name.js';
-import { type KeyUsage, OID } from '../lib/oids.js';
-import { encodePem, toDer } from '../lib/pem.js';
-import { sha256, toBase64 } from '../lib/sha.js';
-import { parseSignatureAlgorithm, spkiFacts, verifySignature } from '../lib/signature.js';
+} from '../x509/der.js';
+import { parseExtensionList, parseKnownExtensions } from '../x509/extensions.js';
+import { commonNameOf, type NameAttribute, nameToString, parseName } from '../x509/name.js';
+import { type KeyUsage, OID } from '../x509/oids.js';
+import { parseSignatureAlgorithm, spkiFacts, verifySignature } from '../x509/signature.js';
 
 /** What mtlskit reads from a PKCS#10 certificate signing request. */
 export interface CsrInfo {

@@ -6,8 +6,8 @@ import { MtlsError } from '../errors/mtls-error.js';
 import { keyMatchesCertificate } from '../keys/key-matches-certificate.js';
 import type { CryptoOptions, KeyPair } from '../keys/key-pair.js';
 import { getCrypto } from '../lib/crypto-provider.js';
-import { formatIp, parseIp } from '../lib/ip.js';
-import { verifySignature } from '../lib/signature.js';
+import { formatIp, parseIp } from '../x509/ip-address.js';
+import { verifySignature } from '../x509/signature.js';
 import type { Finding, FindingCode, FindingSeverity } from './finding.js';
 
 const DAY = 86_400_000;

@@ -7,7 +7,7 @@ import {
 } from '@mtlskit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/chain/verify-chain.js';
-import { ia5String, oid, seq, tlv } from '../../src/lib/der.js';
+import { ia5String, oid, seq, tlv } from '../../src/x509/der.js';
 import { makeCrl, ncExtension, sanWithOtherName } from './helpers.js';
 
 const HOUR = 3_600_000;

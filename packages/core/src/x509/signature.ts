@@ -1,4 +1,4 @@
-import { bufferOf, type CryptoProvider } from './crypto-provider.js';
+import { bufferOf, type CryptoProvider } from '../lib/crypto-provider.js';
 import { children, DerError, type DerNode, decodeOid, expectTag, readSingle, TAG } from './der.js';
 import { OID } from './oids.js';
 

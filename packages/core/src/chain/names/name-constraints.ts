@@ -1,9 +1,9 @@
-import { type GeneralName, parseGeneralName } from './chain-general-names.js';
-import { isDnsName, normalizeHost } from './chain-hostname.js';
-import type { WorkBudget } from './chain-work.js';
-import { children, DerError, expectTag, readSingle, TAG } from './der.js';
-import { formatIp } from './ip.js';
-import { type NameAttribute, nameToString } from './name.js';
+import { children, DerError, expectTag, readSingle, TAG } from '../../x509/der.js';
+import { formatIp } from '../../x509/ip-address.js';
+import { type NameAttribute, nameToString } from '../../x509/name.js';
+import type { WorkBudget } from '../path/work-budget.js';
+import { type GeneralName, parseGeneralName } from './general-names.js';
+import { isDnsName, normalizeHost } from './hostname.js';
 
 type Kind = GeneralName['kind'];
 

@@ -1,4 +1,4 @@
-import { parseIp } from './ip.js';
+import { parseIp } from '../../x509/ip-address.js';
 
 // Multi-label public suffixes (ccTLD second levels and shared hosting domains) that a
 // wildcard must never cover. Single-label suffixes (TLDs) are caught by the label count.

@@ -1,4 +1,4 @@
-import { bytesEqual, nameKey } from './chain-general-names.js';
+import { toHex } from '../../hash/sha.js';
 import {
   children,
   DerError,
@@ -9,12 +9,12 @@ import {
   readNode,
   readSingle,
   TAG,
-} from './der.js';
-import { parseExtensionList, type RawExtension } from './extensions.js';
-import { parseName } from './name.js';
-import { OID } from './oids.js';
-import { toHex } from './sha.js';
-import { parseSignatureAlgorithm, type SignatureAlgorithm } from './signature.js';
+} from '../../x509/der.js';
+import { parseExtensionList, type RawExtension } from '../../x509/extensions.js';
+import { parseName } from '../../x509/name.js';
+import { OID } from '../../x509/oids.js';
+import { parseSignatureAlgorithm, type SignatureAlgorithm } from '../../x509/signature.js';
+import { bytesEqual, nameKey } from '../names/general-names.js';
 
 /** One revoked entry of a CRL. */
 export interface RevokedEntry {

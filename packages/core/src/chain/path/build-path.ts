@@ -1,5 +1,5 @@
+import { type PathFailure, roleOf, type ValidateContext, validatePath } from '../validate/validate-path.js';
 import { type ChainCert, keyIdsAgree, keyIdsDisagree } from './chain-cert.js';
-import { type PathFailure, roleOf, type ValidateContext, validatePath } from './chain-validate.js';
 
 /** The certificates path building may use. */
 export interface CertPool {

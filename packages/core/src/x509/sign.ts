@@ -1,7 +1,7 @@
 import type { KeyPair } from '../keys/key-pair.js';
-import { bufferOf, getCrypto } from './crypto-provider.js';
+import { bufferOf, getCrypto } from '../lib/crypto-provider.js';
+import { unsupportedWrap } from '../lib/key-params.js';
 import { bitString, derNull, oid, seq, unsignedInteger } from './der.js';
-import { unsupportedWrap } from './key-params.js';
 import { OID } from './oids.js';
 
 /** The AlgorithmIdentifier mtlskit signs with for a key. */

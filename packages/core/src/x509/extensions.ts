@@ -1,3 +1,4 @@
+import { toHex } from '../hash/sha.js';
 import {
   bitString,
   boolean,
@@ -17,10 +18,9 @@ import {
   smallInteger,
   TAG,
 } from './der.js';
-import { formatIp, parseIp } from './ip.js';
+import { formatIp, parseIp } from './ip-address.js';
 import { nameToString, parseName } from './name.js';
 import { EKU_NAMES, ekuToOid, KEY_USAGE_BITS, type KeyUsage, OID } from './oids.js';
-import { toHex } from './sha.js';
 
 /** A raw extension as found in a certificate or CSR. */
 export interface RawExtension {

@@ -1,10 +1,10 @@
-import { type CertificateInfo, decodedOf } from '../cert/parse-certificate.js';
-import type { ChainErrorCode } from '../chain/chain-verdict.js';
-import { bytesEqual, type GeneralName, nameKey, parseGeneralNamesRaw } from './chain-general-names.js';
-import { type NameConstraints, parseNameConstraints } from './chain-name-constraints.js';
-import type { DecodedCertificate } from './decode-certificate.js';
-import { children, DerError, decodeOid, expectTag, readSingle, TAG } from './der.js';
-import { OID } from './oids.js';
+import { type CertificateInfo, decodedOf } from '../../cert/parse-certificate.js';
+import type { DecodedCertificate } from '../../x509/decode-certificate.js';
+import { children, DerError, decodeOid, expectTag, readSingle, TAG } from '../../x509/der.js';
+import { OID } from '../../x509/oids.js';
+import type { ChainErrorCode } from '../chain-verdict.js';
+import { bytesEqual, type GeneralName, nameKey, parseGeneralNamesRaw } from '../names/general-names.js';
+import { type NameConstraints, parseNameConstraints } from '../names/name-constraints.js';
 
 /** A problem found in one certificate on its own. */
 export interface CertProblem {

@@ -1,5 +1,5 @@
-import { children, DerError, type DerNode, expectTag, readSingle, TAG } from './der.js';
-import { type NameAttribute, parseName } from './name.js';
+import { children, DerError, type DerNode, expectTag, readSingle, TAG } from '../../x509/der.js';
+import { type NameAttribute, parseName } from '../../x509/name.js';
 
 /** One GeneralName (RFC 5280 §4.2.1.6) with the raw form a verifier needs. */
 export type GeneralName =

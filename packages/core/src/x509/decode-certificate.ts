@@ -1,3 +1,4 @@
+import { toHex } from '../hash/sha.js';
 import {
   children,
   DerError,
@@ -12,7 +13,6 @@ import {
 } from './der.js';
 import { type ParsedExtensions, parseExtensionList, parseKnownExtensions } from './extensions.js';
 import { type NameAttribute, parseName } from './name.js';
-import { toHex } from './sha.js';
 import {
   type PublicKeyFacts,
   parseSignatureAlgorithm,
