@@ -1,6 +1,6 @@
 import { OID } from '../../x509/oids.js';
 import type { ChainCert } from '../path/chain-cert.js';
-import { fail, iso, type PathFailure, type ValidateContext, who } from '../validate/path-failure.js';
+import { fail, type PathFailure, type ValidateContext, who } from '../validate/path-failure.js';
 
 /** Certificates that are broken on their own, and an inconsistent self-signed anchor. */
 export async function checkStandalone(
@@ -126,7 +126,7 @@ export function checkCaChain(path: ChainCert[], ctx: ValidateContext): PathFailu
 }
 
 /** Critical extensions nobody here understands (RFC 5280 §4.2). */
-export function checkCriticalExtensions(path: ChainCert[], ctx: ValidateContext): PathFailure | undefined {
+export function checkCriticalExtensions(path: ChainCert[]): PathFailure | undefined {
   const n = path.length;
   // 4. Critical extensions nobody here understands.
   for (let i = 0; i < n; i++) {

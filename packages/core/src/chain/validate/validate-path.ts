@@ -18,7 +18,7 @@ export async function validatePath(
     (await checkStandalone(path, ctx)) ??
     checkValidity(path, ctx) ??
     checkCaChain(path, ctx) ??
-    checkCriticalExtensions(path, ctx) ??
+    checkCriticalExtensions(path) ??
     checkPurpose(path, ctx) ??
     checkPathNameConstraints(path, ctx) ??
     checkLeafIdentity(path, ctx) ??
