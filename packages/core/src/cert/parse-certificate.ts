@@ -96,7 +96,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * ```
  */
 export function parseCertificate(pemOrDer: string | Uint8Array): CertificateInfo {
-  const { der } = toDer(pemOrDer, ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'], 'certificate');
+  const block = toDer(pemOrDer, ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'], 'certificate');
+  // Keep our own copy: the caller may reuse or change its buffer after this returns.
+  const der = pemOrDer instanceof Uint8Array && block.der === pemOrDer ? pemOrDer.slice() : block.der;
   let d: DecodedCertificate;
   try {
     d = decodeCertificate(der);
@@ -114,6 +116,23 @@ export function parseCertificate(pemOrDer: string | Uint8Array): CertificateInfo
   return infoFromDecoded(d);
 }
 
+function lazy<K extends keyof CertificateInfo>(
+  info: CertificateInfo,
+  key: K,
+  compute: () => CertificateInfo[K],
+): void {
+  let value: CertificateInfo[K] | undefined;
+  Object.defineProperty(info, key, {
+    enumerable: true,
+    configurable: false,
+    get: () => {
+      value ??= compute();
+      return value;
+    },
+  });
+}
+
+/** Internal: the public view of a decoded certificate. */
 export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
   const ext = d.extensions;
   const san = ext.subjectAltName;
@@ -139,9 +158,9 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
     pathLength: ext.basicConstraints?.pathLength,
     subjectKeyId: ext.subjectKeyId,
     authorityKeyId: ext.authorityKeyId,
-    fingerprintSha256: toColonHex(sha256(d.der)),
-    fingerprintSha1: toColonHex(sha1(d.der)),
-    spkiSha256: toBase64(sha256(d.spki)),
+    fingerprintSha256: '',
+    fingerprintSha1: '',
+    spkiSha256: '',
     publicKeyAlgorithm: d.publicKey.algorithm,
     publicKeySize: d.publicKey.size,
     publicKeyCurve: d.publicKey.curve,
@@ -149,9 +168,15 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
     selfIssued: sameBytes(d.subjectDer, d.issuerDer),
     extensions: ext.raw.map((r) => ({ oid: r.oid, critical: r.critical })),
     version: d.version,
-    pem: encodePem('CERTIFICATE', d.der),
+    pem: '',
     der: d.der,
   };
+  // Hashes and PEM text cost more than the rest of parsing for big certificates: computed on
+  // first read, still enumerable own properties (JSON, spread and util.inspect show them).
+  lazy(info, 'fingerprintSha256', () => toColonHex(sha256(d.der)));
+  lazy(info, 'fingerprintSha1', () => toColonHex(sha1(d.der)));
+  lazy(info, 'spkiSha256', () => toBase64(sha256(d.spki)));
+  lazy(info, 'pem', () => encodePem('CERTIFICATE', d.der));
   decoded.set(info, d);
   return info;
 }

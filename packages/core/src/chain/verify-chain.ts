@@ -5,6 +5,7 @@ import { decodePemBlocks } from '../pem/pem-blocks.js';
 import { verifySignature } from '../x509/signature.js';
 import type { ChainPurpose, ChainVerdict } from './chain-verdict.js';
 import { type DecodedCrl, decodeCrl } from './crl/decode-crl.js';
+import { bytesEqual } from './names/general-names.js';
 import { buildPath, type CertPool } from './path/build-path.js';
 import { type ChainCert, chainCertOf } from './path/chain-cert.js';
 import { DEFAULT_WORK_LIMITS, WorkBudget, WorkLimitError, type WorkLimits } from './path/work-budget.js';
@@ -91,9 +92,10 @@ function parseOne(item: string | Uint8Array | CertificateInfo, what: string, out
     return;
   }
   if (item && typeof item === 'object' && (item as CertificateInfo).der instanceof Uint8Array) {
+    // Only the DER of a CertificateInfo is used: every other field (fingerprint, subject, CA
+    // flag…) could have been edited by the caller, so it is derived again from a copy.
     try {
-      chainCertOf(item);
-      out.certs.push(item);
+      out.certs.push(parseCertificate((item as CertificateInfo).der.slice()));
     } catch (e) {
       if (!isMtlsError(e)) throw e;
       out.errors.push(`A CertificateInfo in the ${what} does not decode: ${e.message}`);
@@ -259,16 +261,17 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
 
   const leaf = chainCertOf(leafInfo);
   const anchors = new Set<ChainCert>();
-  const byFingerprint = new Map<string, ChainCert>();
   const bySubject = new Map<string, ChainCert[]>();
+  // The same certificate given twice (same DER) is one node; compared byte for byte, not by
+  // a fingerprint, so no hash of a huge certificate is needed to verify it.
+  const find = (c: ChainCert) => bySubject.get(c.subjectKey)?.find((x) => bytesEqual(x.d.der, c.d.der));
   const add = (info: CertificateInfo, anchor: boolean) => {
-    const existing = byFingerprint.get(info.fingerprintSha256);
+    const c = info === leafInfo ? leaf : chainCertOf(info);
+    const existing = find(c);
     if (existing) {
       if (anchor) anchors.add(existing);
       return;
     }
-    const c = info === leafInfo ? leaf : chainCertOf(info);
-    byFingerprint.set(info.fingerprintSha256, c);
     if (anchor) anchors.add(c);
     const list = bySubject.get(c.subjectKey);
     if (list) list.push(c);
@@ -276,7 +279,7 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
   };
   for (const a of anchorParsed.certs) add(a, true);
   // The leaf is an anchor when it is pinned itself (same DER).
-  const pinned = byFingerprint.get(leafInfo.fingerprintSha256);
+  const pinned = find(leaf);
   for (const i of [...leafParsed.certs.slice(1), ...interParsed.certs]) add(i, false);
   const pool: CertPool = { anchors, bySubject };
 
