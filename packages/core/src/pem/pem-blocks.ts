@@ -10,7 +10,19 @@ export interface PemBlock {
   der: Uint8Array;
 }
 
-const BLOCK = /-----BEGIN ([A-Z0-9 ]{1,64})-----([\s\S]*?)-----END ([A-Z0-9 ]{1,64})-----/g;
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const DASHES = '-----';
+const LABEL = /^[A-Z0-9 ]{1,64}$/;
+
+/** The label of a `-----BEGIN X-----` / `-----END X-----` line whose text starts at `from`, or undefined. */
+function labelAt(text: string, from: number): { label: string; next: number } | undefined {
+  // A label is at most 64 characters: never look further than that for the closing dashes.
+  const close = text.slice(from, from + 64 + DASHES.length).indexOf(DASHES);
+  if (close < 0) return undefined;
+  const label = text.slice(from, from + close);
+  return LABEL.test(label) ? { label, next: from + close + DASHES.length } : undefined;
+}
 
 function base64ToBytes(b64: string): Uint8Array | undefined {
   const clean = b64.replace(/[\r\n\t ]+/g, '');
@@ -46,22 +58,38 @@ export function decodePemBlocks(text: string, what = 'PEM input', limit = MAX_IN
     throw new MtlsError('ERR_MTLS_INVALID_ARGUMENT', `The ${what} must be a string.`);
   checkSize(text.length, what, limit);
   const blocks: PemBlock[] = [];
-  for (const m of text.matchAll(BLOCK)) {
-    const label = m[1]!;
-    if (m[3] !== label) {
+  // One pass with indexOf, never a backtracking regex over the whole text: a text of many
+  // BEGIN lines without END lines must cost linear time (it took minutes with a regex).
+  let pos = 0;
+  for (;;) {
+    const b = text.indexOf(BEGIN, pos);
+    if (b < 0) break;
+    const begin = labelAt(text, b + BEGIN.length);
+    if (!begin) {
+      pos = b + 1;
+      continue;
+    }
+    const e = text.indexOf(END, begin.next);
+    // No END after this BEGIN means none after any later BEGIN either.
+    if (e < 0) break;
+    const end = labelAt(text, e + END.length);
+    const label = begin.label;
+    if (!end || end.label !== label) {
       throw new MtlsError(
         'ERR_MTLS_PEM_MALFORMED',
-        `The ${what} has a "BEGIN ${label}" closed by "END ${m[3]}".`,
+        `The ${what} has a "BEGIN ${label}" closed by ${end ? `"END ${end.label}"` : 'a malformed END line'}.`,
       );
     }
+    const body = text.slice(begin.next, e);
+    pos = end.next;
     // Encapsulated headers (Proc-Type, DEK-Info) mark legacy encrypted keys: say so plainly.
-    if (/^\s*[A-Za-z-]+:/m.test(m[2]!)) {
+    if (/^[ \t]*[A-Za-z-]+:/m.test(body)) {
       throw new MtlsError(
         'ERR_MTLS_KEY_ENCRYPTED',
         `The ${what} (${label}) is encrypted or has PEM headers; decrypt it first (openssl pkey -in key.pem -out plain.pem).`,
       );
     }
-    const der = base64ToBytes(m[2]!);
+    const der = base64ToBytes(body);
     if (!der)
       throw new MtlsError(
         'ERR_MTLS_PEM_MALFORMED',
@@ -69,7 +97,7 @@ export function decodePemBlocks(text: string, what = 'PEM input', limit = MAX_IN
       );
     blocks.push({ label, der });
   }
-  if (blocks.length === 0 && /-----BEGIN /.test(text)) {
+  if (blocks.length === 0 && text.includes(BEGIN)) {
     throw new MtlsError(
       'ERR_MTLS_PEM_MALFORMED',
       `The ${what} has a BEGIN line without a matching END line (truncated?).`,
