@@ -7,7 +7,7 @@ import {
   decodeSmallInt,
   decodeTime,
   expectTag,
-  readNode,
+  integerBytes,
   readSingle,
   TAG,
 } from './der.js';
@@ -53,28 +53,41 @@ export function decodeCertificate(der: Uint8Array): DecodedCertificate {
   let i = 0;
   let version = 1;
   if (fields[0]?.tag === 0xa0) {
-    version = decodeSmallInt(expectTag(children(fields[0])[0], TAG.INTEGER, 'version')) + 1;
+    const inner = children(fields[0]);
+    if (inner.length !== 1) throw new DerError('version must hold exactly one INTEGER');
+    version = decodeSmallInt(expectTag(inner[0], TAG.INTEGER, 'version')) + 1;
     if (version < 2 || version > 3) throw new DerError(`unsupported certificate version ${version}`);
     i = 1;
   }
   const serialNode = expectTag(fields[i++], TAG.INTEGER, 'serialNumber');
-  if (serialNode.value.length === 0 || serialNode.value.length > 64)
-    throw new DerError('serialNumber length invalid');
+  integerBytes(serialNode, 'serialNumber');
+  if (serialNode.value.length > 64) throw new DerError('serialNumber length invalid');
   const innerAlg = expectTag(fields[i++], TAG.SEQUENCE, 'TBSCertificate.signature');
+  parseSignatureAlgorithm(innerAlg);
   const issuerNode = expectTag(fields[i++], TAG.SEQUENCE, 'issuer');
   const validity = children(expectTag(fields[i++], TAG.SEQUENCE, 'validity'));
   if (validity.length !== 2) throw new DerError('validity must hold two times');
+  // RFC 5280 §4.1.2.5 says dates through 2049 MUST be UTCTime; one Mozilla root uses
+  // GeneralizedTime for 2038, and OpenSSL and Go accept it: so does mtlskit (docs/conformance.md).
   const subjectNode = expectTag(fields[i++], TAG.SEQUENCE, 'subject');
   const spkiNode = expectTag(fields[i++], TAG.SEQUENCE, 'subjectPublicKeyInfo');
   let extensionsNode: DerNode | undefined;
+  // issuerUniqueID [1], subjectUniqueID [2] (v2 and v3 only), extensions [3] (v3 only):
+  // each at most once and in this order.
+  let last = 0;
   for (; i < fields.length; i++) {
     const f = fields[i]!;
-    if (f.tag === 0xa3) {
+    const n = f.tag === 0x81 ? 1 : f.tag === 0x82 ? 2 : f.tag === 0xa3 ? 3 : 0;
+    if (n === 0 || n <= last)
+      throw new DerError('unexpected, repeated or misordered field in TBSCertificate');
+    last = n;
+    if (n === 3) {
       if (version !== 3) throw new DerError('extensions in a certificate that is not version 3');
-      extensionsNode = readNode(f.value);
-      if (extensionsNode.bytes.length !== f.value.length)
-        throw new DerError('extensions wrapper has trailing bytes');
-    } else if (f.tag !== 0x81 && f.tag !== 0x82) throw new DerError('unexpected field in TBSCertificate');
+      extensionsNode = readSingle(f.value);
+    } else {
+      if (version < 2) throw new DerError('unique identifiers in a version 1 certificate');
+      decodeBitString({ ...f, tag: TAG.BIT_STRING });
+    }
   }
   const raw = extensionsNode ? parseExtensionList(extensionsNode) : [];
   return {

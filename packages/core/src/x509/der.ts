@@ -105,19 +105,35 @@ export function decodeOid(value: Uint8Array): string {
 }
 
 export function decodeBoolean(node: DerNode): boolean {
-  if (node.tag !== TAG.BOOLEAN || node.value.length !== 1) throw new DerError('BOOLEAN malformed');
-  return node.value[0] !== 0;
+  // DER (X.690 §11.1): TRUE is 0xFF, FALSE 0x00; nothing else.
+  if (node.tag !== TAG.BOOLEAN || node.value.length !== 1 || (node.value[0] !== 0 && node.value[0] !== 0xff))
+    throw new DerError('BOOLEAN malformed');
+  return node.value[0] === 0xff;
+}
+
+/** The contents of an INTEGER, checked to be minimally encoded (X.690 §8.3.2). */
+export function integerBytes(node: DerNode, what = 'INTEGER'): Uint8Array {
+  if (node.tag !== TAG.INTEGER) throw new DerError(`${what}: unexpected tag 0x${node.tag.toString(16)}`);
+  const v = node.value;
+  if (v.length === 0) throw new DerError(`${what} is empty`);
+  if (v.length > 1 && ((v[0] === 0 && !(v[1]! & 0x80)) || (v[0] === 0xff && v[1]! & 0x80)))
+    throw new DerError(`${what} is not minimally encoded`);
+  return v;
 }
 
 /** A small non-negative INTEGER (lengths, path lengths, versions). */
 export function decodeSmallInt(node: DerNode): number {
-  if (node.tag !== TAG.INTEGER || node.value.length === 0 || node.value.length > 6) {
-    throw new DerError('INTEGER malformed or too large');
-  }
-  if (node.value[0]! & 0x80) throw new DerError('negative INTEGER where a count is expected');
+  const v = integerBytes(node);
+  if (v.length > 6) throw new DerError('INTEGER malformed or too large');
+  if (v[0]! & 0x80) throw new DerError('negative INTEGER where a count is expected');
   let n = 0;
-  for (const b of node.value) n = n * 256 + b;
+  for (const b of v) n = n * 256 + b;
   return n;
+}
+
+/** NULL, which has no contents. */
+export function expectNull(node: DerNode | undefined, what: string): void {
+  if (expectTag(node, TAG.NULL, what).value.length !== 0) throw new DerError(`${what}: NULL with contents`);
 }
 
 /** BIT STRING contents without the unused-bits octet, plus the unused-bit count. */
@@ -133,69 +149,126 @@ const latin1 = (v: Uint8Array) => {
   for (const b of v) s += String.fromCharCode(b);
   return s;
 };
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const isSurrogate = (cp: number) => cp >= 0xd800 && cp <= 0xdfff;
 
-/** Decodes the directory string types used in names and SANs to a JS string. */
+/**
+ * Decodes the directory string types used in names to a JS string. Invalid UTF-8, BMP or
+ * Universal encodings and non-string types throw: never silently turned into U+FFFD.
+ */
 export function decodeString(node: DerNode): string {
+  const v = node.value;
   switch (node.tag) {
     case TAG.UTF8_STRING:
-      return utf8.decode(node.value);
+      try {
+        return utf8.decode(v);
+      } catch {
+        throw new DerError('UTF8String is not valid UTF-8');
+      }
     case TAG.PRINTABLE_STRING:
     case TAG.IA5_STRING:
     case TAG.T61_STRING:
-    case 0x1a: // VisibleString
     case 0x12: // NumericString
-      return latin1(node.value);
+      // VisibleString is not among the types OpenSSL's X509_NAME accepts, so neither here.
+      return latin1(v);
     case TAG.BMP_STRING: {
+      if (v.length % 2 !== 0) throw new DerError('BMPString has an odd length');
       let s = '';
-      for (let i = 0; i + 1 < node.value.length; i += 2)
-        s += String.fromCharCode((node.value[i]! << 8) | node.value[i + 1]!);
+      for (let i = 0; i < v.length; i += 2) {
+        const cp = (v[i]! << 8) | v[i + 1]!;
+        if (isSurrogate(cp)) throw new DerError('BMPString holds a surrogate');
+        s += String.fromCharCode(cp);
+      }
       return s;
     }
     case TAG.UNIVERSAL_STRING: {
+      if (v.length % 4 !== 0) throw new DerError('UniversalString length is not a multiple of 4');
       let s = '';
-      for (let i = 0; i + 3 < node.value.length; i += 4) {
-        const cp =
-          ((node.value[i]! << 24) |
-            (node.value[i + 1]! << 16) |
-            (node.value[i + 2]! << 8) |
-            node.value[i + 3]!) >>>
-          0;
-        s += cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
+      for (let i = 0; i < v.length; i += 4) {
+        const cp = ((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0;
+        if (cp > 0x10ffff || isSurrogate(cp))
+          throw new DerError('UniversalString holds an invalid code point');
+        s += String.fromCodePoint(cp);
       }
       return s;
     }
     default:
-      return latin1(node.value);
+      throw new DerError(`a string was expected, found tag 0x${node.tag.toString(16)}`);
   }
 }
 
-/** UTCTime / GeneralizedTime (the `Z` forms RFC 5280 requires) to a Date. */
+/**
+ * Checks an ANY value (parameters, attribute values) as a DER decoder must: a universal
+ * primitive must be valid for its type. Constructed values are kept as opaque bytes.
+ */
+export function checkAny(node: DerNode): void {
+  switch (node.tag) {
+    case TAG.BOOLEAN:
+      decodeBoolean(node);
+      break;
+    case TAG.INTEGER:
+    case 0x0a: // ENUMERATED
+      integerBytes({ ...node, tag: TAG.INTEGER });
+      break;
+    case TAG.NULL:
+      expectNull(node, 'NULL');
+      break;
+    case TAG.OID:
+      decodeOid(node.value);
+      break;
+    case TAG.BIT_STRING:
+      decodeBitString(node);
+      break;
+    case TAG.UTF8_STRING:
+    case TAG.BMP_STRING:
+    case TAG.UNIVERSAL_STRING:
+      decodeString(node);
+      break;
+    case TAG.UTC_TIME:
+    case TAG.GENERALIZED_TIME:
+      decodeTime(node);
+      break;
+    default:
+      // Constructed encodings of string types are BER, not DER.
+      if (node.tag >= 0x21 && node.tag <= 0x3e && node.tag !== TAG.SEQUENCE && node.tag !== TAG.SET)
+        throw new DerError('constructed string encoding is not DER');
+  }
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * UTCTime / GeneralizedTime in exactly the forms RFC 5280 §4.1.2.5 allows: `YYMMDDHHMMSSZ`
+ * (YY >= 50 is 19YY, else 20YY) and `YYYYMMDDHHMMSSZ`, seconds present, no fraction, no
+ * offset, every field in range for its month.
+ */
 export function decodeTime(node: DerNode): Date {
   const s = latin1(node.value);
-  let m: RegExpExecArray | null;
   let year: number;
   let rest: string;
   if (node.tag === TAG.UTC_TIME) {
-    m = /^(\d{2})(\d{10})(\d{2})?Z$/.exec(s);
-    if (!m) throw new DerError('UTCTime malformed');
-    const yy = Number(m[1]);
+    if (!/^\d{12}Z$/.test(s)) throw new DerError('UTCTime is not YYMMDDHHMMSSZ');
+    const yy = Number(s.slice(0, 2));
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    rest = m[2]! + (m[3] ?? '00');
+    rest = s.slice(2, 12);
   } else if (node.tag === TAG.GENERALIZED_TIME) {
-    m = /^(\d{4})(\d{10})(?:\.\d+)?Z$/.exec(s);
-    if (!m) throw new DerError('GeneralizedTime malformed');
-    year = Number(m[1]);
-    rest = m[2]!;
+    if (!/^\d{14}Z$/.test(s)) throw new DerError('GeneralizedTime is not YYYYMMDDHHMMSSZ');
+    year = Number(s.slice(0, 4));
+    rest = s.slice(4, 14);
   } else throw new DerError('time has an unexpected tag');
   const mo = Number(rest.slice(0, 2));
   const d = Number(rest.slice(2, 4));
   const h = Number(rest.slice(4, 6));
   const mi = Number(rest.slice(6, 8));
   const se = Number(rest.slice(8, 10));
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = mo === 2 && leap ? 29 : DAYS[mo - 1];
+  if (mo < 1 || mo > 12 || d < 1 || d > days! || h > 23 || mi > 59 || se > 59)
     throw new DerError('time out of range');
-  return new Date(Date.UTC(year, mo - 1, d, h, mi, se));
+  const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, se));
+  // Date.UTC reads years 0–99 as 1900–1999: set the full year separately.
+  date.setUTCFullYear(year);
+  return date;
 }
 
 // ---------------------------------------------------------------- encoding

@@ -132,11 +132,11 @@ export function parseKnownExtensions(raw: RawExtension[]): ParsedExtensions {
         const parts = children(expectTag(node, TAG.SEQUENCE, 'basicConstraints'));
         let ca = false;
         let pathLength: number | undefined;
-        for (const p of parts) {
-          if (p.tag === TAG.BOOLEAN) ca = decodeBoolean(p);
-          else if (p.tag === TAG.INTEGER) pathLength = decodeSmallInt(p);
-          else throw new DerError('basicConstraints malformed');
-        }
+        // SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL }, in order.
+        let k = 0;
+        if (parts[k]?.tag === TAG.BOOLEAN) ca = decodeBoolean(parts[k++]!);
+        if (parts[k]?.tag === TAG.INTEGER) pathLength = decodeSmallInt(parts[k++]!);
+        if (k !== parts.length) throw new DerError('basicConstraints malformed');
         out.basicConstraints = { ca, pathLength };
         break;
       }

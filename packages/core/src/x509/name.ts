@@ -33,9 +33,10 @@ export function parseName(node: DerNode): NameAttribute[][] {
   return children(node).map((rdn) => {
     expectTag(rdn, TAG.SET, 'RelativeDistinguishedName');
     const attrs = children(rdn).map((atv) => {
-      const [t, v] = children(expectTag(atv, TAG.SEQUENCE, 'AttributeTypeAndValue'));
+      const [t, v, extra] = children(expectTag(atv, TAG.SEQUENCE, 'AttributeTypeAndValue'));
       const o = decodeOid(expectTag(t, TAG.OID, 'attribute type').value);
       if (!v) throw new DerError('attribute value missing');
+      if (extra) throw new DerError('AttributeTypeAndValue has trailing elements');
       return { type: byOid.get(o) ?? o, oid: o, value: decodeString(v) };
     });
     if (attrs.length === 0) throw new DerError('empty RelativeDistinguishedName');

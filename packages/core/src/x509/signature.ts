@@ -1,5 +1,16 @@
 import { bufferOf, type CryptoProvider } from '../lib/crypto-provider.js';
-import { children, DerError, type DerNode, decodeOid, expectTag, readSingle, TAG } from './der.js';
+import {
+  checkAny,
+  children,
+  DerError,
+  type DerNode,
+  decodeBitString,
+  decodeOid,
+  expectTag,
+  integerBytes,
+  readSingle,
+  TAG,
+} from './der.js';
 import { OID } from './oids.js';
 
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
@@ -36,14 +47,20 @@ const TABLE: Record<string, Omit<SignatureAlgorithm, 'oid'>> = {
 
 export function parseSignatureAlgorithm(node: DerNode): SignatureAlgorithm {
   const parts = children(expectTag(node, TAG.SEQUENCE, 'AlgorithmIdentifier'));
+  if (parts.length > 2) throw new DerError('AlgorithmIdentifier has trailing elements');
   const o = decodeOid(expectTag(parts[0], TAG.OID, 'algorithm').value);
+  if (parts[1]) checkAny(parts[1]);
   if (o === OID.rsassaPss) {
     // RSASSA-PSS-params: [0] hashAlgorithm, [1] maskGen, [2] saltLength; defaults SHA-1 / 20.
     let hash: HashName | undefined = 'SHA-1';
     let saltLength = 20;
     const params = parts[1];
     if (params && params.tag === TAG.SEQUENCE) {
+      let last = -1;
       for (const p of children(params)) {
+        const n = p.tag - 0xa0;
+        if (n < 0 || n > 3 || n <= last) throw new DerError('RSASSA-PSS-params malformed');
+        last = n;
         if (p.tag === 0xa0) {
           const h = decodeOid(
             expectTag(children(expectTag(children(p)[0], TAG.SEQUENCE, 'hash'))[0], TAG.OID, 'hash').value,
@@ -65,6 +82,9 @@ export function parseSignatureAlgorithm(node: DerNode): SignatureAlgorithm {
   if ((known.kind === 'ECDSA' || known.kind === 'Ed25519') && parts.length > 1) {
     throw new DerError(`${known.name} AlgorithmIdentifier must not have parameters`);
   }
+  // RFC 4055 §5: PKCS #1 v1.5 identifiers carry NULL parameters (absent is tolerated).
+  if (known.kind === 'RSA' && parts[1] && parts[1].tag !== TAG.NULL)
+    throw new DerError(`${known.name} parameters must be NULL`);
   return { oid: o, ...known };
 }
 
@@ -82,13 +102,24 @@ const CURVES: Record<string, { curve: string; size: number }> = {
 };
 
 export function spkiFacts(spki: DerNode): PublicKeyFacts {
-  const [algId, key] = children(expectTag(spki, TAG.SEQUENCE, 'SubjectPublicKeyInfo'));
+  const parts = children(expectTag(spki, TAG.SEQUENCE, 'SubjectPublicKeyInfo'));
+  if (parts.length !== 2) throw new DerError('SubjectPublicKeyInfo must hold an algorithm and a key');
+  const [algId, key] = parts;
   const algParts = children(expectTag(algId, TAG.SEQUENCE, 'public key algorithm'));
+  if (algParts.length > 2) throw new DerError('public key AlgorithmIdentifier has trailing elements');
   const o = decodeOid(expectTag(algParts[0], TAG.OID, 'public key algorithm').value);
-  const bits = expectTag(key, TAG.BIT_STRING, 'subjectPublicKey').value.subarray(1);
+  if (algParts[1]) checkAny(algParts[1]);
+  const bitString = decodeBitString(expectTag(key, TAG.BIT_STRING, 'subjectPublicKey'));
+  if (bitString.unused !== 0) throw new DerError('subjectPublicKey has unused bits');
+  const bits = bitString.bytes;
   if (o === OID.rsaEncryption || o === OID.rsassaPss) {
-    const [n] = children(expectTag(readSingle(bits), TAG.SEQUENCE, 'RSAPublicKey'));
-    const mod = expectTag(n, TAG.INTEGER, 'modulus').value;
+    if (o === OID.rsaEncryption && algParts[1] && algParts[1].tag !== TAG.NULL)
+      throw new DerError('rsaEncryption parameters must be NULL');
+    const rsa = children(expectTag(readSingle(bits), TAG.SEQUENCE, 'RSAPublicKey'));
+    if (rsa.length !== 2) throw new DerError('RSAPublicKey must hold a modulus and an exponent');
+    const mod = integerBytes(rsa[0]!, 'modulus');
+    if (mod[0]! & 0x80 || integerBytes(rsa[1]!, 'publicExponent')[0]! & 0x80)
+      throw new DerError('RSAPublicKey integers must be positive');
     let i = 0;
     while (i < mod.length && mod[i] === 0) i++;
     const first = mod[i] ?? 0;
@@ -96,26 +127,36 @@ export function spkiFacts(spki: DerNode): PublicKeyFacts {
     return { algorithm: o === OID.rsaEncryption ? 'RSA' : 'RSA-PSS', size };
   }
   if (o === OID.ecPublicKey) {
-    const param = algParts[1];
-    const curveOid = param?.tag === TAG.OID ? decodeOid(param.value) : 'explicit';
+    // RFC 5480 §2.1.1: namedCurve only (implicit and explicit curves are not accepted).
+    const curveOid = decodeOid(expectTag(algParts[1], TAG.OID, 'namedCurve').value);
+    if (algParts.length !== 2) throw new DerError('ECDSA key parameters malformed');
     const c = CURVES[curveOid];
     return { algorithm: 'ECDSA', size: c?.size ?? 0, curve: c?.curve ?? curveOid };
   }
-  if (o === OID.ed25519) return { algorithm: 'Ed25519', size: 256 };
+  if (o === OID.ed25519) {
+    if (algParts.length > 1 || bits.length !== 32) throw new DerError('Ed25519 public key malformed');
+    return { algorithm: 'Ed25519', size: 256 };
+  }
   if (o === OID.ed448) return { algorithm: 'Ed448', size: 456 };
   return { algorithm: o, size: 0 };
 }
 
-/** ECDSA signatures are DER `SEQUENCE { r, s }` in X.509 but raw r‖s in WebCrypto. */
+/**
+ * ECDSA signatures are DER `SEQUENCE { r, s }` in X.509 but raw r‖s in WebCrypto. Decoded as
+ * strict DER (exactly two minimal positive INTEGERs, nothing after): any other encoding would
+ * let anyone mint new byte strings (new fingerprints) for an existing signature.
+ */
 export function ecdsaDerToRaw(sig: Uint8Array, size: number): Uint8Array | undefined {
   try {
-    const [r, s] = children(expectTag(readSingle(sig), TAG.SEQUENCE, 'ECDSA-Sig-Value'));
+    const parts = children(expectTag(readSingle(sig), TAG.SEQUENCE, 'ECDSA-Sig-Value'));
+    if (parts.length !== 2) return undefined;
     const n = Math.ceil(size / 8);
     const out = new Uint8Array(n * 2);
-    for (const [i, part] of [r, s].entries()) {
-      let v = expectTag(part, TAG.INTEGER, 'ECDSA integer').value;
-      while (v.length > 1 && v[0] === 0) v = v.subarray(1);
-      if (v.length > n) return undefined;
+    for (const [i, part] of parts.entries()) {
+      let v = integerBytes(part, 'ECDSA integer');
+      if (v[0]! & 0x80) return undefined;
+      if (v[0] === 0) v = v.subarray(1);
+      if (v.length === 0 || v.length > n) return undefined;
       out.set(v, i * n + (n - v.length));
     }
     return out;
