@@ -26,7 +26,9 @@ export type ChainErrorCode =
   /** A certificate breaks a MUST of the RFC 5280 / CA/B profile (e.g. critical SKI, missing AKI, empty issuer). */
   | 'PROFILE_VIOLATION'
   /** CRLs were given but the one covering a certificate is unusable (bad extension, stale, wrong issuer usage). */
-  | 'CRL_INVALID';
+  | 'CRL_INVALID'
+  /** A policyConstraints extension requires an explicit certificate policy, which mtlskit does not process yet: refused. */
+  | 'POLICY_CONSTRAINTS';
 
 /** The result of {@link verifyChain}: never a bare boolean. */
 export type ChainVerdict =

@@ -81,6 +81,8 @@ export interface CrlOptions {
   thisUpdate?: Date;
   nextUpdate?: Date;
   crlNumberCritical?: boolean;
+  /** Add an issuingDistributionPoint (onlyContainsUserCerts), critical or not. */
+  issuingDistributionPoint?: { critical: boolean };
   /** Sign with this key instead of the CA's (for a bad CRL signature). */
   signWith?: KeyPair;
 }
@@ -108,6 +110,13 @@ export async function makeCrl(ca: CertificateAuthority, o: CrlOptions = {}): Pro
     o.crlNumberCritical
       ? seq(oid('2.5.29.20'), boolean(true), octetString(smallInteger(7)))
       : seq(oid('2.5.29.20'), octetString(smallInteger(7))),
+    ...(o.issuingDistributionPoint
+      ? [
+          o.issuingDistributionPoint.critical
+            ? seq(oid('2.5.29.28'), boolean(true), octetString(seq(tlv(0x81, new Uint8Array([0xff])))))
+            : seq(oid('2.5.29.28'), octetString(seq(tlv(0x81, new Uint8Array([0xff]))))),
+        ]
+      : []),
   );
   const tbs = seq(
     smallInteger(1),

@@ -373,14 +373,15 @@ describe('verifyChain: failure codes', () => {
       subject: { commonName: 'PC CA 2' },
       extensions: [{ ...pc[0]!, critical: true }],
     });
-    expect(
-      (
-        await verifyChain({
-          leaf: (await crit.issue({ subject: { commonName: 'q' } })).chainPem,
-          trustAnchors: root.certificatePem,
-        })
-      ).ok,
-    ).toBe(true);
+    // Critical, it is well-formed, but requireExplicitPolicy 0 needs policy processing: fail closed.
+    expectFail(
+      await verifyChain({
+        leaf: (await crit.issue({ subject: { commonName: 'q' } })).chainPem,
+        trustAnchors: root.certificatePem,
+      }),
+      'POLICY_CONSTRAINTS',
+      1,
+    );
   });
 });
 

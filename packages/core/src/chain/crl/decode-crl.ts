@@ -124,6 +124,12 @@ export function decodeCrl(der: Uint8Array): DecodedCrl {
       if ((e.oid === OID.crlNumber || e.oid === OID.authorityKeyIdentifier) && e.critical) {
         problem ??= `the CRL marks ${e.oid === OID.crlNumber ? 'CRLNumber' : 'authorityKeyIdentifier'} critical, which RFC 5280 forbids`;
       }
+      // A CRL with an issuingDistributionPoint covers only part of the certificates (RFC 5280
+      // §5.2.5); mtlskit does not evaluate its scope, so such a CRL is never taken for a full
+      // CRL, whatever its criticality (the extension MUST be critical anyway).
+      if (e.oid === '2.5.29.28') {
+        problem ??= `the CRL has an issuingDistributionPoint${e.critical ? '' : ' marked non-critical, which RFC 5280 forbids'}; mtlskit only uses full CRLs`;
+      }
       if (e.oid === OID.authorityKeyIdentifier) {
         for (const p of children(expectTag(readSingle(e.value), TAG.SEQUENCE, 'authorityKeyIdentifier'))) {
           if (p.tag === 0x80) authorityKeyId = toHex(p.value);

@@ -89,14 +89,14 @@ export async function buildPath(leaf: ChainCert, pool: CertPool, ctx: ValidateCo
     const score = (c: ChainCert) =>
       (pool.anchors.has(c) ? 8 : 0) + (keyIdsAgree(top, c) ? 4 : 0) + (validNow(c) ? 2 : 0);
     candidates.sort((a, b) => score(b) - score(a));
-    // Key identifiers are hints: a CA whose SKI differs from the AKI is tried only when no
-    // other candidate signed the certificate (it may still have, e.g. with a rewritten SKI).
+    // Key identifiers are hints: a CA whose SKI differs from the AKI is tried after the
+    // others, and still tried when another candidate linked but its branch failed (the only
+    // valid path may run through a CA whose SKI was rewritten).
     const hinted = candidates.filter((c) => !keyIdsDisagree(top, c));
     const others = candidates.filter((c) => keyIdsDisagree(top, c));
     let linked = false;
     let mismatch: PathFailure | undefined;
     for (const cand of [...hinted, ...others]) {
-      if (linked && keyIdsDisagree(top, cand)) break;
       ctx.work.spend('pathCandidates');
       const role = pool.anchors.has(cand) ? 'trusted CA' : 'intermediate';
       const r = await checkLink(top, cand);

@@ -2,6 +2,7 @@ import { checkRevocation } from '../crl/check-revocation.js';
 import { checkLeafIdentity } from '../names/check-leaf-identity.js';
 import { checkPathNameConstraints } from '../names/check-path-name-constraints.js';
 import type { ChainCert } from '../path/chain-cert.js';
+import { checkPolicyConstraints } from '../policy/check-policy-constraints.js';
 import { checkCaChain, checkCriticalExtensions, checkStandalone } from '../profile/check-profile.js';
 import { checkPurpose } from '../profile/check-purpose.js';
 import { checkValidity } from '../profile/check-validity.js';
@@ -19,6 +20,7 @@ export async function validatePath(
     checkValidity(path, ctx) ??
     checkCaChain(path, ctx) ??
     checkCriticalExtensions(path) ??
+    checkPolicyConstraints(path) ??
     checkPurpose(path, ctx) ??
     checkPathNameConstraints(path, ctx) ??
     checkLeafIdentity(path, ctx) ??
