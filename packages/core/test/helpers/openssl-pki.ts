@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface OpensslPki {
+  /** The temporary directory the files live in. */
+  dir: string;
   /** Makes a key (`ec` P-256 or `rsa` 2048) named `name`. */
   key(name: string, alg?: 'ec' | 'rsa'): void;
   /**
@@ -26,6 +28,7 @@ export function opensslPki(): OpensslPki {
   const p = (f: string) => join(dir, f);
   let serial = 1;
   return {
+    dir,
     key(name, alg = 'ec') {
       const args =
         alg === 'ec'

@@ -28,6 +28,11 @@ export interface ChainCert {
   nameConstraints: NameConstraints | undefined;
   /** A structural or profile problem (MALFORMED, PROFILE_VIOLATION, UNSUPPORTED_ALGORITHM, NAME_CONSTRAINTS). */
   problem: CertProblem | undefined;
+  /**
+   * The first problem that is not a PROFILE_VIOLATION: what still matters when the
+   * certificate is a trust anchor (RFC 5280 §6.1.1 (d): an anchor is a name and a key).
+   */
+  anchorProblem: CertProblem | undefined;
   /** The OID of a critical extension mtlskit does not process, if any. */
   unhandledCritical: string | undefined;
   /** Whether an AIA caIssuers pointer is present (a hint that an intermediate exists). */
@@ -75,6 +80,7 @@ export function chainCertOf(info: CertificateInfo): ChainCert {
     sanCritical: false,
     nameConstraints: undefined,
     problem: undefined,
+    anchorProblem: undefined,
     unhandledCritical: undefined,
     hasCaIssuers: false,
   };
@@ -82,10 +88,15 @@ export function chainCertOf(info: CertificateInfo): ChainCert {
     inspect(c);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    c.problem ??= { code: 'MALFORMED', message: `an extension is malformed (${why})` };
+    hard(c, { code: 'MALFORMED', message: `an extension is malformed (${why})` });
   }
   cache.set(info, c);
   return c;
+}
+
+function hard(c: ChainCert, p: CertProblem): void {
+  c.problem ??= p;
+  c.anchorProblem ??= p;
 }
 
 function violation(c: ChainCert, message: string): void {
@@ -96,10 +107,7 @@ function inspect(c: ChainCert): void {
   const { d } = c;
   const ext = d.extensions;
   if (!bytesEqual(d.innerSignatureAlgorithm, d.signatureAlgorithmDer)) {
-    c.problem ??= {
-      code: 'MALFORMED',
-      message: 'its two signature algorithm fields differ (RFC 5280 §4.1.1.2)',
-    };
+    hard(c, { code: 'MALFORMED', message: 'its two signature algorithm fields differ (RFC 5280 §4.1.1.2)' });
   }
   let serial = d.serial;
   if (serial[0]! & 0x80) violation(c, 'its serial number is negative (RFC 5280 §4.1.2.2)');
@@ -127,10 +135,10 @@ function inspect(c: ChainCert): void {
         try {
           c.nameConstraints = parseNameConstraints(r.value);
         } catch (e) {
-          c.problem ??= {
+          hard(c, {
             code: 'NAME_CONSTRAINTS',
             message: `its name constraints are invalid (${e instanceof Error ? e.message : String(e)})`,
-          };
+          });
         }
         break;
       case OID.policyConstraints:
@@ -202,10 +210,10 @@ function inspect(c: ChainCert): void {
         : pk.algorithm === 'RSA'
           ? `a ${pk.size}-bit RSA key`
           : `a ${pk.algorithm} key`;
-    c.problem ??= {
+    hard(c, {
       code: 'UNSUPPORTED_ALGORITHM',
       message: `it has ${what}; mtlskit accepts RSA (2048 bits or more), ECDSA P-256/P-384/P-521 and Ed25519 keys`,
-    };
+    });
   }
 }
 

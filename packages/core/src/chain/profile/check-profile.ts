@@ -12,10 +12,13 @@ export async function checkStandalone(
   // 1. Certificates that are broken on their own.
   for (let i = 0; i < n; i++) {
     const c = path[i]!;
-    if (c.problem) {
-      const f = fail(c.problem.code, path, i, `is not acceptable: ${c.problem.message}.`);
+    // Profile rules are for the certificates below the anchor; of the anchor only its name,
+    // its key and the constraints it states are used (RFC 5280 §6.1.1 (d)).
+    const problem = i === top && n > 1 ? c.anchorProblem : c.problem;
+    if (problem) {
+      const f = fail(problem.code, path, i, `is not acceptable: ${problem.message}.`);
       f.message +=
-        c.problem.code === 'UNSUPPORTED_ALGORITHM'
+        problem.code === 'UNSUPPORTED_ALGORITHM'
           ? ' Re-issue it with a supported key type.'
           : ' Re-issue it from a CA that follows RFC 5280.';
       return f;
@@ -67,6 +70,9 @@ export function checkCaChain(path: ChainCert[], ctx: ValidateContext): PathFailu
   for (let i = 1; i < n; i++) {
     const c = path[i]!;
     const bc = c.d.extensions.basicConstraints;
+    // A trust anchor without basicConstraints (version 1 roots among them) is a CA because it
+    // is trusted as one; one that says CA:FALSE is not.
+    if (i === top && !bc) continue;
     if (!bc?.ca) {
       return fail(
         'NOT_A_CA',
@@ -75,7 +81,7 @@ export function checkCaChain(path: ChainCert[], ctx: ValidateContext): PathFailu
         `signed the certificate below it but is not a CA (basicConstraints ${bc ? 'CA:FALSE' : 'missing'}). Issue certificates only from a CA certificate.`,
       );
     }
-    if (c.d.extensions.raw.some((r) => r.oid === OID.basicConstraints && !r.critical)) {
+    if (i < top && c.d.extensions.raw.some((r) => r.oid === OID.basicConstraints && !r.critical)) {
       return fail(
         'PROFILE_VIOLATION',
         path,
