@@ -1,12 +1,13 @@
 import { type CertificateInfo, decodedOf } from '../cert/parse-certificate.js';
 import { parseCertificates } from '../cert/parse-certificates.js';
 import type { ChainPurpose, ChainVerdict } from '../chain/chain-verdict.js';
+import { matchHostname, matchIp } from '../chain/names/hostname.js';
 import { verifyChain } from '../chain/verify-chain.js';
 import { MtlsError } from '../errors/mtls-error.js';
 import { keyMatchesCertificate } from '../keys/key-matches-certificate.js';
 import type { CryptoOptions, KeyPair } from '../keys/key-pair.js';
 import { getCrypto } from '../lib/crypto-provider.js';
-import { formatIp, parseIp } from '../x509/ip-address.js';
+import { parseIp } from '../x509/ip-address.js';
 import { verifySignature } from '../x509/signature.js';
 import type { Finding, FindingCode, FindingSeverity } from './finding.js';
 
@@ -97,18 +98,6 @@ function matchesGlob(pattern: string, text: string): boolean {
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(text);
-}
-
-/** RFC 6125: a wildcard only as the whole left-most label, matching exactly one label. */
-function dnsMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase().replace(/\.$/, '');
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (p === h) return true;
-  if (!p.startsWith('*.')) return false;
-  const rest = p.slice(1);
-  if (!h.endsWith(rest)) return false;
-  const label = h.slice(0, h.length - rest.length);
-  return label.length > 0 && !label.includes('.') && rest.split('.').length > 2;
 }
 
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -384,12 +373,13 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
   if (options.hostname !== undefined && options.hostname !== '') {
     const host = options.hostname;
     const ipBytes = parseIp(host);
+    // The same matcher as verifyChain: the two never disagree about a host name.
     const ok = ipBytes
-      ? leaf.ipAddresses.some((a) => {
-          const b = parseIp(a);
-          return b !== undefined && formatIp(b) === formatIp(ipBytes);
-        })
-      : leaf.dnsNames.some((p) => dnsMatches(p, host));
+      ? matchIp(
+          host,
+          leaf.ipAddresses.flatMap((a) => parseIp(a) ?? []),
+        )
+      : matchHostname(host, leaf.dnsNames);
     if (!ok) {
       const names = [...leaf.dnsNames.map((d) => `DNS:${d}`), ...leaf.ipAddresses.map((i) => `IP:${i}`)];
       out.add(

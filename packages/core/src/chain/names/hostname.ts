@@ -1,4 +1,5 @@
-import { parseIp } from '../../x509/ip-address.js';
+import { toASCII } from 'tr46';
+import { parseIp, unmapIpv4 } from '../../x509/ip-address.js';
 
 // Multi-label public suffixes (ccTLD second levels and shared hosting domains) that a
 // wildcard must never cover. Single-label suffixes (TLDs) are caught by the label count.
@@ -59,9 +60,31 @@ export function isValidPresentedDnsName(presented: string): boolean {
   return !isPublicSuffix(base);
 }
 
-/** RFC 6125 matching of one reference hostname against one presented dNSName. */
-export function dnsNameMatches(reference: string, presented: string): boolean {
-  const r = normalizeHost(reference);
+/**
+ * A reference host name in the form certificates carry it: IDNA 2008 / UTS #46 A-labels (from
+ * the maintained `tr46`), lower case, no trailing dot. Undefined when it is not a host name:
+ * invalid IDNA, a `*`, or a final label that is numeric (`010.0.0.1`, `1.2.3.4.5`), which
+ * resolvers may read as an IPv4 address while no IP SAN should match it.
+ */
+export function referenceHost(reference: string): string | undefined {
+  if (reference.includes('*')) return undefined;
+  const ascii = toASCII(reference, {
+    checkBidi: true,
+    checkHyphens: false,
+    checkJoiners: true,
+    useSTD3ASCIIRules: false,
+    transitionalProcessing: false,
+    verifyDNSLength: false,
+  });
+  if (ascii === null) return undefined;
+  const host = normalizeHost(ascii);
+  const last = host.slice(host.lastIndexOf('.') + 1);
+  if (/^(\d+|0x[0-9a-f]*)$/.test(last)) return undefined;
+  return isDnsName(host) ? host : undefined;
+}
+
+/** RFC 6125 matching of one (already normalised) reference host against one presented dNSName. */
+function dnsNameMatches(r: string, presented: string): boolean {
   const p = normalizeHost(presented);
   if (!isValidPresentedDnsName(p)) return false;
   if (!p.startsWith('*.')) return r === p;
@@ -70,16 +93,26 @@ export function dnsNameMatches(reference: string, presented: string): boolean {
   return dot > 0 && r.slice(dot + 1) === p.slice(2);
 }
 
-/** Whether the reference host matches any presented dNSName. */
+/**
+ * Whether the reference host matches any presented dNSName. The one host-name matcher of
+ * mtlskit: verifyChain and diagnose both use it.
+ */
 export function matchHostname(reference: string, dnsNames: readonly string[]): boolean {
-  return dnsNames.some((p) => dnsNameMatches(reference, p));
+  const r = referenceHost(reference);
+  return r !== undefined && dnsNames.some((p) => dnsNameMatches(r, p));
 }
 
-/** Whether a reference IP (text) equals one of the IP SAN byte strings. */
+/**
+ * Whether a reference IP (text) equals one of the IP SAN byte strings. An IPv4-mapped IPv6
+ * reference (`::ffff:10.1.2.3`, how a dual-stack socket reports an IPv4 peer) matches the
+ * IPv4 SAN too.
+ */
 export function matchIp(reference: string, ipSans: readonly Uint8Array[]): boolean {
   const ref = parseIp(reference);
   if (!ref) return false;
-  return ipSans.some((b) => b.length === ref.length && b.every((x, i) => x === ref[i]));
+  const v4 = unmapIpv4(ref);
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  return ipSans.some((b) => same(b, ref) || (v4 !== undefined && same(b, v4)));
 }
 
 /**

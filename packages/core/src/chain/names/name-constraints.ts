@@ -1,9 +1,9 @@
 import { children, DerError, expectTag, readSingle, TAG } from '../../x509/der.js';
-import { formatIp } from '../../x509/ip-address.js';
+import { formatIp, parseIp, unmapIpv4 } from '../../x509/ip-address.js';
 import { type NameAttribute, nameToString } from '../../x509/name.js';
 import type { WorkBudget } from '../path/work-budget.js';
 import { type GeneralName, parseGeneralName } from './general-names.js';
-import { isDnsName, normalizeHost } from './hostname.js';
+import { isDnsName, normalizeHost, referenceHost } from './hostname.js';
 
 type Kind = GeneralName['kind'];
 
@@ -100,16 +100,31 @@ function emailWithin(email: string, c: string): boolean {
   return domain === cl;
 }
 
-function uriHost(uri: string): string | undefined {
+/**
+ * The host of a URI as name constraints compare it (RFC 5280 §4.2.1.10): percent-decoded,
+ * IDNA A-labels, lower case, no trailing dot, so `https://ev%69l.com./x` is `evil.com`.
+ * Undefined when the URI has no host or the host cannot be read.
+ */
+export function uriHost(uri: string): string | undefined {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(uri);
-  return m?.[1] ? m[1].toLowerCase() : undefined;
+  if (!m?.[1]) return undefined;
+  if (m[1].startsWith('[')) {
+    const ip = parseIp(m[1]);
+    return ip ? formatIp(ip) : undefined;
+  }
+  let host: string;
+  try {
+    host = decodeURIComponent(m[1]);
+  } catch {
+    return undefined;
+  }
+  if (parseIp(host)) return host;
+  return referenceHost(host);
 }
 
-function uriWithin(uri: string, c: string): boolean {
-  const host = uriHost(uri);
-  if (!host) return false;
-  const cl = c.toLowerCase();
-  if (cl.startsWith('.')) return host.endsWith(cl);
+function uriWithin(host: string, c: string): boolean {
+  const cl = normalizeHost(c);
+  if (cl.startsWith('.')) return host.endsWith(cl) && host.length > cl.length;
   return host === cl;
 }
 
@@ -131,12 +146,18 @@ function within(name: GeneralName, c: GeneralName, excluded: boolean): boolean {
       return (
         c.kind === 'dns' && (excluded ? dnsMayOverlap(name.value, c.value) : dnsWithin(name.value, c.value))
       );
-    case 'ip':
-      return c.kind === 'ip' && ipWithin(name.bytes, c.bytes);
+    case 'ip': {
+      if (c.kind !== 'ip') return false;
+      // An IPv4-mapped IPv6 address is the IPv4 address for IPv4 constraints.
+      const v4 = unmapIpv4(name.bytes);
+      return ipWithin(name.bytes, c.bytes) || (v4 !== undefined && ipWithin(v4, c.bytes));
+    }
     case 'email':
       return c.kind === 'email' && emailWithin(name.value, c.value);
-    case 'uri':
-      return c.kind === 'uri' && uriWithin(name.value, c.value);
+    case 'uri': {
+      const host = uriHost(name.value);
+      return c.kind === 'uri' && host !== undefined && uriWithin(host, c.value);
+    }
     case 'dn':
       return c.kind === 'dn' && dnWithin(name.rdns, c.rdns);
     default:
@@ -157,6 +178,14 @@ export function checkNameAgainst(
       return 'a name of a form mtlskit cannot check (otherName or similar) is constrained';
     }
     return undefined;
+  }
+  if (
+    name.kind === 'uri' &&
+    uriHost(name.value) === undefined &&
+    [...nc.permitted, ...nc.excluded].some((c) => c.kind === 'uri')
+  ) {
+    // Fail closed: a constrained URI whose host cannot be read could be anything.
+    return `${describe(name)} has no host name that URI constraints can be checked against`;
   }
   for (const c of nc.excluded) {
     work.spend('nameConstraintChecks');
