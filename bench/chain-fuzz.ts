@@ -125,6 +125,7 @@ export async function fuzzChain(count: number, seed = 1): Promise<FuzzStats> {
     const t0 = performance.now();
     try {
       const v = await verifyChain({
+        purpose: 'any',
         leaf: input.leaf,
         intermediates: [input.inter],
         trustAnchors: [input.root],

@@ -28,8 +28,12 @@ export interface VerifyChainOptions {
   trustAnchors: CertificatesInput;
   /** Time to validate at. Default now. Fractions of a second are dropped (as in certificates). */
   at?: Date | number;
-  /** Extended key usage the leaf must allow. Default `'any'` (no EKU check). */
-  purpose?: ChainPurpose;
+  /**
+   * What the leaf is for: `'clientAuth'` or `'serverAuth'` (checks extended and key usage
+   * along the path), or `'any'` to skip those checks. Required: a certificate made for code
+   * signing or CRL signing must not verify for TLS by default.
+   */
+  purpose: ChainPurpose;
   /** DNS name (RFC 6125, wildcard in the left-most label only) or IP literal the leaf must match. Default: not checked. */
   hostname?: string;
   /** IP address the leaf must carry as an IP SAN. Default: not checked. */
@@ -173,9 +177,11 @@ function checkOptions(o: VerifyChainOptions): void {
   }
   if (Array.isArray(o.trustAnchors) && o.trustAnchors.length === 0)
     throw invalid('`trustAnchors` is empty: pass at least one trusted CA certificate.');
-  if (o.purpose !== undefined && !PURPOSES.has(o.purpose)) {
+  if (!PURPOSES.has(o.purpose)) {
     throw invalid(
-      `\`purpose\` must be 'clientAuth', 'serverAuth' or 'any', got ${JSON.stringify(o.purpose)}.`,
+      o.purpose === undefined
+        ? "verifyChain() needs `purpose`: 'clientAuth' or 'serverAuth' (what the leaf is used for), or 'any' to skip the usage checks."
+        : `\`purpose\` must be 'clientAuth', 'serverAuth' or 'any', got ${JSON.stringify(o.purpose)}.`,
     );
   }
   if (o.at !== undefined) {
@@ -289,7 +295,7 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
     options.at === undefined ? Date.now() : options.at instanceof Date ? options.at.getTime() : options.at;
   const ctx: ValidateContext = {
     at: new Date(Math.floor(at / 1000) * 1000),
-    purpose: options.purpose ?? 'any',
+    purpose: options.purpose,
     hostname: options.hostname,
     ip: options.ip,
     uri: options.uri,

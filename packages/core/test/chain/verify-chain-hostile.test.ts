@@ -51,7 +51,12 @@ describe('verifyChain on hostile input', () => {
     }
     const leaf = await base.issue({ subject: { commonName: 'victim' } });
     const { value, ms } = await timed(() =>
-      verifyChain({ leaf: leaf.certificatePem, intermediates: pool, trustAnchors: trusted.certificatePem }),
+      verifyChain({
+        purpose: 'any',
+        leaf: leaf.certificatePem,
+        intermediates: pool,
+        trustAnchors: trusted.certificatePem,
+      }),
     );
     expect(ms).toBeLessThan(1000);
     expect(value.ok).toBe(false);
@@ -69,7 +74,12 @@ describe('verifyChain on hostile input', () => {
     const leaf = await ca.issue({ subject: { commonName: 'victim' } });
     for (const anchors of [trusted.certificatePem, top.certificatePem]) {
       const { value, ms } = await timed(() =>
-        verifyChain({ leaf: leaf.certificatePem, intermediates: shuffle(pool), trustAnchors: anchors }),
+        verifyChain({
+          purpose: 'any',
+          leaf: leaf.certificatePem,
+          intermediates: shuffle(pool),
+          trustAnchors: anchors,
+        }),
       );
       expect(ms).toBeLessThan(1000);
       expect(value.ok).toBe(false);
@@ -81,6 +91,7 @@ describe('verifyChain on hostile input', () => {
     expect(
       (
         await verifyChain({
+          purpose: 'any',
           leaf: leaf.certificatePem,
           intermediates: short,
           trustAnchors: fifth.certificatePem,
@@ -105,12 +116,18 @@ describe('verifyChain on hostile input', () => {
     }
     const leaf = await cas[0]!.issue({ subject: { commonName: 'victim' } });
     const { value, ms } = await timed(() =>
-      verifyChain({ leaf: leaf.certificatePem, intermediates: pool, trustAnchors: trusted.certificatePem }),
+      verifyChain({
+        purpose: 'any',
+        leaf: leaf.certificatePem,
+        intermediates: pool,
+        trustAnchors: trusted.certificatePem,
+      }),
     );
     expect(ms).toBeLessThan(1000);
     expect(value.ok).toBe(false);
     // The same mesh with one CA trusted verifies: path building finds the way out.
     const good = await verifyChain({
+      purpose: 'any',
       leaf: leaf.certificatePem,
       intermediates: pool,
       trustAnchors: cas[7]!.certificatePem,
@@ -125,6 +142,7 @@ describe('verifyChain on hostile input', () => {
     const bByA = await a.issue({ profile: 'ca', subject: 'CN=Loop B', publicKey: b.keyPair });
     const leaf = await a.issue({ subject: { commonName: 'victim' } });
     const v = await verifyChain({
+      purpose: 'any',
       leaf: leaf.certificatePem,
       intermediates: [aByB.certificatePem, bByA.certificatePem],
       trustAnchors: trusted.certificatePem,
@@ -142,12 +160,13 @@ describe('verifyChain on hostile input', () => {
     const dnsNames = Array.from({ length: 1000 }, (_, i) => `host${i}.zone999.example.com`);
     const leaf = await ica.issue({ subject: { commonName: 'many' }, profile: 'server', dnsNames });
     const { value, ms } = await timed(() =>
-      verifyChain({ leaf: leaf.chainPem, trustAnchors: trusted.certificatePem }),
+      verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: trusted.certificatePem }),
     );
     expect(ms).toBeLessThan(1000);
     expect(!value.ok && value.code).toBe('WORK_LIMIT');
     // A generous limit lets the same input through, correctly.
     const big = await verifyChain({
+      purpose: 'any',
       leaf: leaf.chainPem,
       trustAnchors: trusted.certificatePem,
       limits: { nameConstraintChecks: 2_000_000 },
@@ -171,5 +190,7 @@ it('CertificateAuthority is constructible from an issued CA certificate', async 
   const i = await r.issue({ profile: 'ca', subject: { commonName: 'I' }, publicKey: key });
   const ca = new CertificateAuthority(i.certificate, key, i.chainPem);
   const leaf = await ca.issue({ subject: { commonName: 'x' } });
-  expect((await verifyChain({ leaf: leaf.chainPem, trustAnchors: r.certificatePem })).ok).toBe(true);
+  expect(
+    (await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: r.certificatePem })).ok,
+  ).toBe(true);
 });
