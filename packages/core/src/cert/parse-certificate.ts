@@ -1,6 +1,6 @@
 import { MtlsError } from '../errors/mtls-error.js';
 import { sha1, sha256, toBase64, toColonHex } from '../hash/sha.js';
-import { encodePem, toDer } from '../pem/pem-blocks.js';
+import { encodePem, MAX_CERTIFICATE_BYTES, toDer } from '../pem/pem-blocks.js';
 import { type DecodedCertificate, decodeCertificate, serialHex } from '../x509/decode-certificate.js';
 import { DerError } from '../x509/der.js';
 import type { NameAttribute } from '../x509/name.js';
@@ -96,7 +96,12 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * ```
  */
 export function parseCertificate(pemOrDer: string | Uint8Array): CertificateInfo {
-  const block = toDer(pemOrDer, ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'], 'certificate');
+  const block = toDer(
+    pemOrDer,
+    ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'],
+    'certificate',
+    MAX_CERTIFICATE_BYTES,
+  );
   // Keep our own copy: the caller may reuse or change its buffer after this returns.
   const der = pemOrDer instanceof Uint8Array && block.der === pemOrDer ? pemOrDer.slice() : block.der;
   let d: DecodedCertificate;
@@ -135,7 +140,6 @@ function lazy<K extends keyof CertificateInfo>(
 /** Internal: the public view of a decoded certificate. */
 export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
   const ext = d.extensions;
-  const san = ext.subjectAltName;
   const subjectAttributes = d.subject.flat();
   const info: CertificateInfo = {
     subject: nameToString(d.subject),
@@ -146,10 +150,10 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
     serialNumber: serialHex(d.serial),
     notBefore: d.notBefore,
     notAfter: d.notAfter,
-    dnsNames: san?.dnsNames ?? [],
-    ipAddresses: san?.ipAddresses ?? [],
-    uris: san?.uris ?? [],
-    emails: san?.emails ?? [],
+    dnsNames: [],
+    ipAddresses: [],
+    uris: [],
+    emails: [],
     keyUsage: ext.keyUsage ?? [],
     hasKeyUsage: ext.keyUsage !== undefined,
     extendedKeyUsage: ext.extendedKeyUsage ?? [],
@@ -177,6 +181,10 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
   lazy(info, 'fingerprintSha1', () => toColonHex(sha1(d.der)));
   lazy(info, 'spkiSha256', () => toBase64(sha256(d.spki)));
   lazy(info, 'pem', () => encodePem('CERTIFICATE', d.der));
+  lazy(info, 'dnsNames', () => ext.subjectAltName?.dnsNames ?? []);
+  lazy(info, 'ipAddresses', () => ext.subjectAltName?.ipAddresses ?? []);
+  lazy(info, 'uris', () => ext.subjectAltName?.uris ?? []);
+  lazy(info, 'emails', () => ext.subjectAltName?.emails ?? []);
   decoded.set(info, d);
   return info;
 }

@@ -1,7 +1,7 @@
 import { type CertificateInfo, parseCertificate } from '../cert/parse-certificate.js';
 import { isMtlsError, MtlsError } from '../errors/mtls-error.js';
 import { type CryptoProvider, getCrypto } from '../lib/crypto-provider.js';
-import { decodePemBlocks } from '../pem/pem-blocks.js';
+import { decodePemBlocks, MAX_BUNDLE_BYTES } from '../pem/pem-blocks.js';
 import { verifySignature } from '../x509/signature.js';
 import type { ChainPurpose, ChainVerdict } from './chain-verdict.js';
 import { type DecodedCrl, decodeCrl } from './crl/decode-crl.js';
@@ -73,7 +73,7 @@ function parseOne(item: string | Uint8Array | CertificateInfo, what: string, out
   if (typeof item === 'string') {
     let blocks: ReturnType<typeof decodePemBlocks>;
     try {
-      blocks = decodePemBlocks(item, what);
+      blocks = decodePemBlocks(item, what, MAX_BUNDLE_BYTES);
     } catch (e) {
       out.errors.push(isMtlsError(e) ? e.message : String(e));
       return;

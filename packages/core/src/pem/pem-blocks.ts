@@ -2,6 +2,8 @@ import { MtlsError } from '../errors/mtls-error.js';
 
 /** The most text or bytes a single-object parser accepts: a hostile huge input must fail fast. */
 export const MAX_INPUT_BYTES = 512 * 1024;
+/** The most text or bytes of one certificate (100,000 SANs fit; parsing is linear). */
+export const MAX_CERTIFICATE_BYTES = 4 * 1024 * 1024;
 /** The most text a bundle may hold (Mozilla's whole root store is about 220 KiB). */
 export const MAX_BUNDLE_BYTES = 8 * 1024 * 1024;
 
@@ -107,18 +109,24 @@ export function decodePemBlocks(text: string, what = 'PEM input', limit = MAX_IN
 }
 
 /** Accepts PEM text, a DER byte array, or base64 DER; returns DER bytes and the PEM label if any. */
-export function toDer(input: string | Uint8Array, expectedLabels: readonly string[], what: string): PemBlock {
+export function toDer(
+  input: string | Uint8Array,
+  expectedLabels: readonly string[],
+  what: string,
+  limit = MAX_INPUT_BYTES,
+): PemBlock {
   if (input instanceof Uint8Array) {
-    checkSize(input.length, what);
+    checkSize(input.length, what, limit);
     if (input.length === 0) throw new MtlsError('ERR_MTLS_DER_MALFORMED', `The ${what} is empty.`);
     // DER given as bytes may also be PEM text in a Buffer.
-    if (input[0] === 0x2d /* '-' */) return toDer(new TextDecoder().decode(input), expectedLabels, what);
+    if (input[0] === 0x2d /* '-' */)
+      return toDer(new TextDecoder().decode(input), expectedLabels, what, limit);
     return { label: expectedLabels[0] ?? '', der: input };
   }
   if (typeof input !== 'string') {
     throw new MtlsError('ERR_MTLS_INVALID_ARGUMENT', `The ${what} must be PEM text or DER bytes.`);
   }
-  const blocks = decodePemBlocks(input, what);
+  const blocks = decodePemBlocks(input, what, limit);
   if (blocks.length === 0) {
     const der = base64ToBytes(input);
     if (der && input.trim().length > 0) return { label: expectedLabels[0] ?? '', der };

@@ -299,6 +299,20 @@ export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
 }
 
 export const seq = (...items: Uint8Array[]) => tlv(TAG.SEQUENCE, ...items);
+/** A SEQUENCE of any number of items (no argument spreading: 100,000 SANs are fine). */
+export const seqOf = (items: readonly Uint8Array[]) => tlv(TAG.SEQUENCE, joinBytes(items));
+
+function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
 export const set = (...items: Uint8Array[]) => tlv(TAG.SET, ...items);
 export const ctx = (n: number, constructed: boolean, ...items: Uint8Array[]) =>
   tlv((constructed ? 0xa0 : 0x80) | n, ...items);

@@ -15,9 +15,11 @@ import {
   oid,
   readSingle,
   seq,
+  seqOf,
   smallInteger,
   TAG,
 } from './der.js';
+import { latin1At, scanGeneralNames } from './general-names-scan.js';
 import { formatIp, parseIp } from './ip-address.js';
 import { nameToString, parseName } from './name.js';
 import { EKU_NAMES, ekuToOid, KEY_USAGE_BITS, type KeyUsage, OID } from './oids.js';
@@ -44,6 +46,8 @@ export interface ParsedExtensions {
   keyUsage?: KeyUsage[];
   extendedKeyUsage?: string[];
   subjectAltName?: GeneralNames;
+  /** The SAN extension's value (a DER GeneralNames), for scanning without strings. */
+  subjectAltNameDer?: Uint8Array;
   subjectKeyId?: string;
   authorityKeyId?: string;
 }
@@ -72,35 +76,43 @@ export function emptyGeneralNames(): GeneralNames {
   return { dnsNames: [], ipAddresses: [], uris: [], emails: [], directoryNames: [], otherNames: [] };
 }
 
-const latin1 = (v: Uint8Array) => {
-  let s = '';
-  for (const b of v) s += String.fromCharCode(b);
-  return s;
-};
+/** Checks a GeneralNames value (SAN extension contents) without making strings. */
+function validateGeneralNames(value: Uint8Array): void {
+  scanGeneralNames(value, (tag, start, end) => {
+    if (tag === 0xa4) {
+      const inner = children(value.subarray(start, end));
+      if (inner.length !== 1) throw new DerError('directoryName must hold one Name');
+      parseName(expectTag(inner[0], TAG.SEQUENCE, 'directoryName'));
+    } else if (tag === 0xa0) {
+      decodeOid(expectTag(children(value.subarray(start, end))[0], TAG.OID, 'otherName type').value);
+    }
+  });
+}
 
-export function parseGeneralNames(node: DerNode): GeneralNames {
+/** The names of a (validated) GeneralNames value, as strings. */
+export function parseGeneralNames(value: Uint8Array): GeneralNames {
   const out = emptyGeneralNames();
-  for (const gn of children(expectTag(node, TAG.SEQUENCE, 'GeneralNames'))) {
-    switch (gn.tag) {
+  scanGeneralNames(value, (tag, start, end) => {
+    switch (tag) {
       case 0x82:
-        out.dnsNames.push(latin1(gn.value));
+        out.dnsNames.push(latin1At(value, start, end));
         break;
       case 0x87:
-        out.ipAddresses.push(formatIp(gn.value));
+        out.ipAddresses.push(formatIp(value.subarray(start, end)));
         break;
       case 0x86:
-        out.uris.push(latin1(gn.value));
+        out.uris.push(latin1At(value, start, end));
         break;
       case 0x81:
-        out.emails.push(latin1(gn.value));
+        out.emails.push(latin1At(value, start, end));
         break;
       case 0xa4: {
-        const inner = children(gn);
+        const inner = children(value.subarray(start, end));
         out.directoryNames.push(nameToString(parseName(expectTag(inner[0], TAG.SEQUENCE, 'directoryName'))));
         break;
       }
       case 0xa0: {
-        const inner = children(gn);
+        const inner = children(value.subarray(start, end));
         out.otherNames.push(decodeOid(expectTag(inner[0], TAG.OID, 'otherName type').value));
         break;
       }
@@ -108,7 +120,7 @@ export function parseGeneralNames(node: DerNode): GeneralNames {
         // x400Address, ediPartyName, registeredID: kept out of the lists mtlskit matches on.
         break;
     }
-  }
+  });
   return out;
 }
 
@@ -156,9 +168,20 @@ export function parseKnownExtensions(raw: RawExtension[]): ParsedExtensions {
           return EKU_NAMES[o] ?? o;
         });
         break;
-      case OID.subjectAltName:
-        out.subjectAltName = parseGeneralNames(node);
+      case OID.subjectAltName: {
+        // Checked now, turned into strings on first read (100,000 SANs cost nothing unread).
+        validateGeneralNames(ext.value);
+        let names: GeneralNames | undefined;
+        Object.defineProperty(out, 'subjectAltName', {
+          enumerable: true,
+          get: () => {
+            names ??= parseGeneralNames(ext.value);
+            return names;
+          },
+        });
+        out.subjectAltNameDer = ext.value;
         break;
+      }
       case OID.subjectKeyIdentifier:
         out.subjectKeyId = toHex(expectTag(node, TAG.OCTET_STRING, 'subjectKeyIdentifier').value);
         break;
@@ -210,7 +233,7 @@ export function encodeGeneralNames(san: SanInput): Uint8Array | undefined {
       throw new TypeError(`invalid email address "${String(e)}"`);
     items.push(ctx(1, false, enc.encode(e)));
   }
-  return items.length ? seq(...items) : undefined;
+  return items.length ? seqOf(items) : undefined;
 }
 
 export function encodeExtension(extOid: string, critical: boolean, value: Uint8Array): Uint8Array {

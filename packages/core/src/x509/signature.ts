@@ -1,3 +1,4 @@
+import { sha256, toBase64, toHex } from '../hash/sha.js';
 import { bufferOf, type CryptoProvider } from '../lib/crypto-provider.js';
 import {
   checkAny,
@@ -166,6 +167,11 @@ export function ecdsaDerToRaw(sig: Uint8Array, size: number): Uint8Array | undef
 }
 
 const keyCache = new WeakMap<CryptoProvider, Map<string, Promise<CryptoKey | undefined>>>();
+// Results of signature checks, per provider, keyed by key, algorithm, signature and the
+// SHA-256 of the signed data: the same intermediate sent with every handshake is verified
+// once, not once per call. Bounded; the oldest entry goes first.
+const resultCache = new WeakMap<CryptoProvider, Map<string, Promise<SignatureResult>>>();
+const RESULT_CACHE_SIZE = 4096;
 
 async function importVerifyKey(
   crypto: CryptoProvider,
@@ -212,14 +218,37 @@ async function importVerifyKey(
 export type SignatureResult = 'valid' | 'invalid' | 'unsupported';
 
 /** Verifies `signature` over `data` with the key in `spkiDer`, through the WebCrypto provider. */
-export async function verifySignature(
+export function verifySignature(
   crypto: CryptoProvider,
   spkiDer: Uint8Array,
   alg: SignatureAlgorithm,
   data: Uint8Array,
   signature: Uint8Array,
 ): Promise<SignatureResult> {
-  if (alg.kind === 'unsupported') return 'unsupported';
+  if (alg.kind === 'unsupported') return Promise.resolve('unsupported');
+  // Hashing huge data for the cache key would cost as much as verifying it.
+  if (data.length > 64 * 1024) return verifyUncached(crypto, spkiDer, alg, data, signature);
+  let results = resultCache.get(crypto);
+  if (!results) {
+    results = new Map();
+    resultCache.set(crypto, results);
+  }
+  const key = `${alg.oid}/${alg.hash ?? ''}/${alg.saltLength ?? ''}/${spkiBase64(spkiDer)}/${toHex(sha256(data))}/${toHex(signature)}`;
+  const hit = results.get(key);
+  if (hit) return hit;
+  const result = verifyUncached(crypto, spkiDer, alg, data, signature);
+  if (results.size >= RESULT_CACHE_SIZE) results.delete(results.keys().next().value!);
+  results.set(key, result);
+  return result;
+}
+
+async function verifyUncached(
+  crypto: CryptoProvider,
+  spkiDer: Uint8Array,
+  alg: SignatureAlgorithm,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<SignatureResult> {
   let facts: PublicKeyFacts;
   try {
     facts = spkiFacts(readSingle(spkiDer));
@@ -268,7 +297,5 @@ export async function verifySignature(
 }
 
 function spkiBase64(der: Uint8Array): string {
-  let s = '';
-  for (const b of der) s += String.fromCharCode(b);
-  return btoa(s);
+  return toBase64(der);
 }

@@ -1,8 +1,9 @@
+import { latin1At, scanGeneralNames } from '../../x509/general-names-scan.js';
 import { formatIp, parseIp } from '../../x509/ip-address.js';
 import { commonNameOf } from '../../x509/name.js';
 import type { ChainCert } from '../path/chain-cert.js';
 import { fail, type PathFailure, type ValidateContext } from '../validate/path-failure.js';
-import { matchEmail, matchHostname, matchIp, matchUri } from './hostname.js';
+import { matchEmail, matchHostnameInSan, matchIp, matchUri } from './hostname.js';
 import { describe } from './name-constraints.js';
 
 /** The leaf's identity: host name, IP, URI and email references (RFC 6125). */
@@ -10,13 +11,16 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
   const n = path.length;
   // 7. The leaf's identity.
   const leaf = path[0]!;
-  const sans = leaf.sans ?? [];
-  const dns = sans.flatMap((s) => (s.kind === 'dns' ? [s.value] : []));
-  const ips = sans.flatMap((s) => (s.kind === 'ip' ? [s.bytes] : []));
-  const sanList = sans.map(describe).join(', ') || 'none';
+  // Made only when needed: a leaf may carry 100,000 SANs.
+  const sans = () => leaf.sans ?? [];
+  const ipSans = () => ipsOf(leaf.sanDer);
+  const list = () =>
+    sans().slice(0, 20).map(describe).join(', ') +
+    (sans().length > 20 ? `, … (${sans().length} in all)` : '');
+  const sanList = { toString: () => list() || 'none' };
   if (ctx.hostname !== undefined) {
     const asIp = parseIp(ctx.hostname);
-    const ok = asIp ? matchIp(ctx.hostname, ips) : matchHostname(ctx.hostname, dns);
+    const ok = asIp ? matchIp(ctx.hostname, ipSans()) : matchHostnameInSan(ctx.hostname, leaf.sanDer);
     if (!ok) {
       return fail(
         'NAME_MISMATCH',
@@ -26,7 +30,7 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
       );
     }
   }
-  if (ctx.ip !== undefined && !matchIp(ctx.ip, ips)) {
+  if (ctx.ip !== undefined && !matchIp(ctx.ip, ipSans())) {
     return fail(
       'NAME_MISMATCH',
       path,
@@ -38,7 +42,7 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
     ctx.uri !== undefined &&
     !matchUri(
       ctx.uri,
-      sans.flatMap((s) => (s.kind === 'uri' ? [s.value] : [])),
+      sans().flatMap((s) => (s.kind === 'uri' ? [s.value] : [])),
     )
   ) {
     return fail(
@@ -52,7 +56,7 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
     ctx.email !== undefined &&
     !matchEmail(
       ctx.email,
-      sans.flatMap((s) => (s.kind === 'email' ? [s.value] : [])),
+      sans().flatMap((s) => (s.kind === 'email' ? [s.value] : [])),
     )
   ) {
     return fail(
@@ -66,7 +70,7 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
     const cn = commonNameOf(leaf.d.subject);
     // CA/B BR 7.1.4.3: a CN that names one of the SAN entries must be a byte-for-byte copy of
     // it: `Example.COM` for `example.com` or `192.168.001.001` for 192.168.1.1 is refused.
-    if (cn !== undefined && cnMiscopiesSan(cn, dns, ips)) {
+    if (cn !== undefined && cnMiscopiesSan(cn, leaf.sanDer, ipSans())) {
       return fail(
         'NAME_MISMATCH',
         path,
@@ -96,10 +100,29 @@ function looseIpv4(text: string): Uint8Array | undefined {
   return out;
 }
 
-function cnMiscopiesSan(cn: string, dns: string[], ips: Uint8Array[]): boolean {
+function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Array[]): boolean {
   const lower = cn.toLowerCase().replace(/\.$/, '');
-  if (dns.some((d) => d.toLowerCase().replace(/\.$/, '') === lower) && !dns.includes(cn)) return true;
+  let caseless = false;
+  let exact = false;
+  if (sanDer) {
+    scanGeneralNames(sanDer, (tag, start, end) => {
+      // Only names of about the CN's length can equal it: no string for the others.
+      if (tag !== 0x82 || end - start < lower.length || end - start > lower.length + 1) return;
+      const d = latin1At(sanDer, start, end);
+      if (d === cn) exact = true;
+      if (d.toLowerCase().replace(/\.$/, '') === lower) caseless = true;
+    });
+  }
+  if (caseless && !exact) return true;
   const ip = looseIpv4(cn) ?? parseIp(cn);
   if (!ip) return false;
   return ips.some((b) => b.length === ip.length && b.every((x, k) => x === ip[k]) && formatIp(b) !== cn);
+}
+
+/** The IP address entries of a DER GeneralNames value. */
+function ipsOf(sanDer: Uint8Array | undefined): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (sanDer)
+    scanGeneralNames(sanDer, (tag, start, end) => tag === 0x87 && out.push(sanDer.subarray(start, end)));
+  return out;
 }

@@ -9,7 +9,7 @@ import { checkNameAgainst, type NameConstraints } from './name-constraints.js';
 function constrainedNames(c: ChainCert, isLeaf: boolean): GeneralName[] {
   const out: GeneralName[] = [];
   if (c.d.subject.length > 0) out.push({ kind: 'dn', rdns: c.d.subject });
-  if (c.sans) out.push(...c.sans);
+  if (c.sans) for (const n of c.sans) out.push(n);
   else {
     // Without a SAN, rfc822 constraints apply to emailAddress attributes of the subject.
     for (const rdn of c.d.subject)

@@ -1,4 +1,5 @@
 import { children, DerError, type DerNode, expectTag, readSingle, TAG } from '../../x509/der.js';
+import { scanGeneralNames } from '../../x509/general-names-scan.js';
 import { type NameAttribute, parseName } from '../../x509/name.js';
 
 /** One GeneralName (RFC 5280 §4.2.1.6) with the raw form a verifier needs. */
@@ -45,6 +46,51 @@ export function parseGeneralName(node: DerNode): GeneralName {
     default:
       throw new DerError(`unknown GeneralName tag 0x${node.tag.toString(16)}`);
   }
+}
+
+/**
+ * Checks a GeneralNames value as parseGeneralNamesRaw would (same errors) without making
+ * objects, and says whether an IP address entry has a length other than 4 or 16.
+ */
+export function checkGeneralNamesRaw(value: Uint8Array): { badIpLength: boolean } {
+  let badIpLength = false;
+  // Most SANs are pure ASCII: then no IA5String in them can hold a non-ASCII byte.
+  let ascii = true;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i]! > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  const n = scanGeneralNames(value, (tag, start, end) => {
+    switch (tag) {
+      case 0x82:
+      case 0x81:
+      case 0x86:
+        if (!ascii)
+          for (let i = start; i < end; i++)
+            if (value[i]! > 0x7f) throw new DerError('IA5String holds a non-ASCII byte');
+        break;
+      case 0x87:
+        if (end - start !== 4 && end - start !== 16) badIpLength = true;
+        break;
+      case 0xa4: {
+        const inner = children(value.subarray(start, end));
+        if (inner.length !== 1) throw new DerError('directoryName must hold one Name');
+        parseName(expectTag(inner[0], TAG.SEQUENCE, 'directoryName'));
+        break;
+      }
+      case 0xa0:
+      case 0xa3:
+      case 0xa5:
+      case 0x88:
+        break;
+      default:
+        throw new DerError(`unknown GeneralName tag 0x${tag.toString(16)}`);
+    }
+  });
+  if (n === 0) throw new DerError('GeneralNames must not be empty');
+  return { badIpLength };
 }
 
 /** Parses the value of a subjectAltName (or any GeneralNames) extension. */

@@ -1,4 +1,5 @@
 import { toASCII } from 'tr46';
+import { latin1At, scanGeneralNames } from '../../x509/general-names-scan.js';
 import { parseIp, unmapIpv4 } from '../../x509/ip-address.js';
 
 // Multi-label public suffixes (ccTLD second levels and shared hosting domains) that a
@@ -100,6 +101,33 @@ function dnsNameMatches(r: string, presented: string): boolean {
 export function matchHostname(reference: string, dnsNames: readonly string[]): boolean {
   const r = referenceHost(reference);
   return r !== undefined && dnsNames.some((p) => dnsNameMatches(r, p));
+}
+
+/**
+ * {@link matchHostname} over a DER GeneralNames value, scanned in place: only a dNSName
+ * whose bytes equal the reference (or its wildcard form) becomes a string.
+ */
+export function matchHostnameInSan(reference: string, sanDer: Uint8Array | undefined): boolean {
+  const r = referenceHost(reference);
+  if (r === undefined || sanDer === undefined) return false;
+  const dot = r.indexOf('.');
+  let found = false;
+  scanGeneralNames(sanDer, (tag, start, end) => {
+    if (found || tag !== 0x82) return;
+    let e = end;
+    if (e > start && sanDer[e - 1] === 0x2e) e--; // a trailing dot names the same host
+    const wildcard = e - start > 2 && sanDer[start] === 0x2a && sanDer[start + 1] === 0x2e;
+    const from = wildcard ? start + 1 : start;
+    const target = wildcard ? (dot > 0 ? dot : -1) : 0;
+    if (target < 0 || e - from !== r.length - target) return;
+    for (let i = from, j = target; i < e; i++, j++) {
+      let b = sanDer[i]!;
+      if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+      if (b !== r.charCodeAt(j)) return;
+    }
+    found = dnsNameMatches(r, latin1At(sanDer, start, end));
+  });
+  return found;
 }
 
 /**

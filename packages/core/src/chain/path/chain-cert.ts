@@ -3,7 +3,13 @@ import type { DecodedCertificate } from '../../x509/decode-certificate.js';
 import { children, DerError, decodeOid, expectTag, readSingle, TAG } from '../../x509/der.js';
 import { OID } from '../../x509/oids.js';
 import type { ChainErrorCode } from '../chain-verdict.js';
-import { bytesEqual, type GeneralName, nameKey, parseGeneralNamesRaw } from '../names/general-names.js';
+import {
+  bytesEqual,
+  checkGeneralNamesRaw,
+  type GeneralName,
+  nameKey,
+  parseGeneralNamesRaw,
+} from '../names/general-names.js';
 import { type NameConstraints, parseNameConstraints } from '../names/name-constraints.js';
 
 /** A problem found in one certificate on its own. */
@@ -22,8 +28,10 @@ export interface ChainCert {
   selfIssued: boolean;
   /** subject key + SPKI: two certificates with the same value are the same CA for loop detection. */
   identity: string;
-  /** SAN entries; undefined when the extension is absent. */
+  /** SAN entries; undefined when the extension is absent. Made on first read. */
   sans: GeneralName[] | undefined;
+  /** The SAN extension value (DER GeneralNames), for scanning without objects. */
+  sanDer: Uint8Array | undefined;
   sanCritical: boolean;
   nameConstraints: NameConstraints | undefined;
   /** A structural or profile problem (MALFORMED, PROFILE_VIOLATION, UNSUPPORTED_ALGORITHM, NAME_CONSTRAINTS). */
@@ -77,6 +85,7 @@ export function chainCertOf(info: CertificateInfo): ChainCert {
     selfIssued: subjectKey === issuerKey,
     identity: `${subjectKey}\u0000${latin1(d.spki)}`,
     sans: undefined,
+    sanDer: undefined,
     sanCritical: false,
     nameConstraints: undefined,
     problem: undefined,
@@ -127,10 +136,22 @@ function inspect(c: ChainCert): void {
           violation(c, 'its authorityKeyIdentifier has no keyIdentifier (RFC 5280 §4.2.1.1)');
         break;
       }
-      case OID.subjectAltName:
-        c.sans = parseGeneralNamesRaw(r.value);
+      case OID.subjectAltName: {
+        // Checked here without making objects; the names are made on first use.
+        if (checkGeneralNamesRaw(r.value).badIpLength)
+          violation(c, 'an IP address in its subjectAltName is not 4 or 16 bytes long (RFC 5280 §4.2.1.6)');
+        let sans: GeneralName[] | undefined;
+        Object.defineProperty(c, 'sans', {
+          enumerable: true,
+          get: () => {
+            sans ??= parseGeneralNamesRaw(r.value);
+            return sans;
+          },
+        });
+        c.sanDer = r.value;
         c.sanCritical = r.critical;
         break;
+      }
       case OID.nameConstraints:
         try {
           c.nameConstraints = parseNameConstraints(r.value);
@@ -179,16 +200,9 @@ function inspect(c: ChainCert): void {
   }
   if (c.nameConstraints && !bc?.ca)
     violation(c, 'it carries name constraints but is not a CA (RFC 5280 §4.2.1.10)');
-  if (c.sans) {
-    for (const n of c.sans) {
-      if (n.kind === 'ip' && n.bytes.length !== 4 && n.bytes.length !== 16) {
-        violation(c, 'an IP address in its subjectAltName is not 4 or 16 bytes long (RFC 5280 §4.2.1.6)');
-      }
-    }
-  }
   if (d.subject.length === 0) {
     if (bc?.ca) violation(c, 'it is a CA with an empty subject (RFC 5280 §4.1.2.6)');
-    else if (!c.sans) violation(c, 'its subject is empty and it has no subjectAltName (RFC 5280 §4.1.2.6)');
+    else if (!c.sanDer) violation(c, 'its subject is empty and it has no subjectAltName (RFC 5280 §4.1.2.6)');
     else if (!c.sanCritical)
       violation(c, 'its subject is empty but its subjectAltName is not critical (RFC 5280 §4.2.1.6)');
   }
