@@ -30,6 +30,8 @@ export interface CertificateInfo {
   /** URI SANs, SPIFFE IDs included. */
   readonly uris: readonly string[];
   readonly emails: readonly string[];
+  /** directoryName SANs as RFC 4514 strings. */
+  readonly directoryNames: readonly string[];
   /** Key usages; empty when the extension is absent (see `hasKeyUsage`). */
   readonly keyUsage: readonly KeyUsage[];
   readonly hasKeyUsage: boolean;
@@ -154,6 +156,7 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
     ipAddresses: [],
     uris: [],
     emails: [],
+    directoryNames: [],
     keyUsage: ext.keyUsage ?? [],
     hasKeyUsage: ext.keyUsage !== undefined,
     extendedKeyUsage: ext.extendedKeyUsage ?? [],
@@ -185,6 +188,7 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
   lazy(info, 'ipAddresses', () => ext.subjectAltName?.ipAddresses ?? []);
   lazy(info, 'uris', () => ext.subjectAltName?.uris ?? []);
   lazy(info, 'emails', () => ext.subjectAltName?.emails ?? []);
+  lazy(info, 'directoryNames', () => ext.subjectAltName?.directoryNames ?? []);
   decoded.set(info, d);
   return info;
 }

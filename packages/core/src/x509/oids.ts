@@ -84,6 +84,13 @@ export const NAME_ATTRIBUTES: ReadonlyArray<readonly [short: string, oid: string
   ['DC', '0.9.2342.19200300.100.1.25', 'domainComponent'],
   ['UID', '0.9.2342.19200300.100.1.1', 'userId'],
   ['emailAddress', '1.2.840.113549.1.9.1', 'emailAddress'],
+  // Named as OpenSSL prints them (EV and eIDAS certificates carry these).
+  ['organizationIdentifier', '2.5.4.97', 'organizationIdentifier'],
+  ['businessCategory', '2.5.4.15', 'businessCategory'],
+  ['postalCode', '2.5.4.17', 'postalCode'],
+  ['jurisdictionC', '1.3.6.1.4.1.311.60.2.1.3', 'jurisdictionCountry'],
+  ['jurisdictionST', '1.3.6.1.4.1.311.60.2.1.2', 'jurisdictionState'],
+  ['jurisdictionL', '1.3.6.1.4.1.311.60.2.1.1', 'jurisdictionLocality'],
 ];
 
 export const KEY_USAGE_BITS = [
