@@ -37,8 +37,9 @@ export interface ChainCert {
   /** A structural or profile problem (MALFORMED, PROFILE_VIOLATION, UNSUPPORTED_ALGORITHM, NAME_CONSTRAINTS). */
   problem: CertProblem | undefined;
   /**
-   * The first problem that is not a PROFILE_VIOLATION: what still matters when the
-   * certificate is a trust anchor (RFC 5280 §6.1.1 (d): an anchor is a name and a key).
+   * The first problem that still matters when the certificate is a trust anchor (RFC 5280
+   * §6.1.1 (d): an anchor is a name and a key): malformed or unsupported content and
+   * encoding errors such as a critical SKI, not the profile rules for issued certificates.
    */
   anchorProblem: CertProblem | undefined;
   /** The OID of a critical extension mtlskit does not process, if any. */
@@ -127,10 +128,19 @@ function inspect(c: ChainCert): void {
     if (r.critical && !HANDLED.has(r.oid)) c.unhandledCritical ??= r.oid;
     switch (r.oid) {
       case OID.subjectKeyIdentifier:
-        if (r.critical) violation(c, 'its subjectKeyIdentifier is marked critical (RFC 5280 §4.2.1.2)');
+        // Marking it critical is an encoding error, not a missing feature: anchors too.
+        if (r.critical)
+          hard(c, {
+            code: 'PROFILE_VIOLATION',
+            message: 'its subjectKeyIdentifier is marked critical (RFC 5280 §4.2.1.2)',
+          });
         break;
       case OID.authorityKeyIdentifier: {
-        if (r.critical) violation(c, 'its authorityKeyIdentifier is marked critical (RFC 5280 §4.2.1.1)');
+        if (r.critical)
+          hard(c, {
+            code: 'PROFILE_VIOLATION',
+            message: 'its authorityKeyIdentifier is marked critical (RFC 5280 §4.2.1.1)',
+          });
         const parts = children(expectTag(readSingle(r.value), TAG.SEQUENCE, 'authorityKeyIdentifier'));
         if (!parts.some((p) => p.tag === 0x80))
           violation(c, 'its authorityKeyIdentifier has no keyIdentifier (RFC 5280 §4.2.1.1)');
