@@ -11,7 +11,7 @@ import { makeSeeds } from '../helpers/differential-fuzz.js';
 // certificate of /etc/ssl/certs and on generated ones (every common extension, directoryName
 // SANs, organizationIdentifier).
 const stripZeros = (hex: string) => BigInt(`0x${hex}`).toString(16);
-const unescape = (v: string) => v.replace(/\\(.)/g, '$1');
+const unescapeDn = (v: string) => v.replace(/\\(.)/g, '$1');
 
 function opensslSans(x: NodeX509): Record<string, string[]> {
   const out: Record<string, string[]> = { DNS: [], 'IP Address': [], URI: [], email: [], DirName: [] };
@@ -43,7 +43,7 @@ function compare(info: CertificateInfo, der: Uint8Array): string[] {
     const line = lines[i] ?? '';
     const eq = line.indexOf('=');
     if (!/^\d/.test(a.type)) check(`subject type ${i} (OpenSSL)`, a.type, line.slice(0, eq));
-    check(`subject value ${i} (OpenSSL)`, a.value, unescape(line.slice(eq + 1)));
+    check(`subject value ${i} (OpenSSL)`, a.value, unescapeDn(line.slice(eq + 1)));
   }
   const sans = opensslSans(x);
   const ip = (t: string) => formatIp(parseIp(t) ?? new Uint8Array(0));
