@@ -3,7 +3,7 @@ import { isMtlsError, MtlsError } from '../errors/mtls-error.js';
 import { type CryptoProvider, getCrypto } from '../lib/crypto-provider.js';
 import { decodePemBlocks, MAX_BUNDLE_BYTES } from '../pem/pem-blocks.js';
 import { verifySignature } from '../x509/signature.js';
-import type { ChainPurpose, ChainVerdict } from './chain-verdict.js';
+import type { ChainProfile, ChainPurpose, ChainVerdict } from './chain-verdict.js';
 import { type DecodedCrl, decodeCrl } from './crl/decode-crl.js';
 import { bytesEqual } from './names/general-names.js';
 import { buildPath, type CertPool } from './path/build-path.js';
@@ -50,11 +50,30 @@ export interface VerifyChainOptions {
   crypto?: CryptoProvider;
   /** Work limits. Defaults: 256 signature checks, 2048 path candidates, 65,536 name-constraint comparisons. */
   limits?: Partial<WorkLimits>;
+  /**
+   * The rules the chain is held to: `'webpki'` (RFC 5280 plus the CA/Browser Forum rules for
+   * TLS server certificates) or `'rfc5280'`. Default `'webpki'` for `purpose: 'serverAuth'`,
+   * `'rfc5280'` otherwise. A webpki-only refusal sets `profileRule` on the verdict.
+   */
+  profile?: ChainProfile;
+  /**
+   * RFC 5280 §6.1.1 (c) user-initial-policy-set: certificate policy OIDs the caller accepts.
+   * Default: any policy. With `requireExplicitPolicy`, the path must be valid for one of them.
+   */
+  initialPolicySet?: readonly string[];
+  /** RFC 5280 §6.1.1 (f) initial-explicit-policy: the path must be valid for a policy. Default false. */
+  requireExplicitPolicy?: boolean;
+  /** RFC 5280 §6.1.1 (e) initial-policy-mapping-inhibit: policy mappings are not followed. Default false. */
+  inhibitPolicyMapping?: boolean;
+  /** RFC 5280 §6.1.1 (g) initial-any-policy-inhibit: anyPolicy in a CA does not match. Default false. */
+  inhibitAnyPolicy?: boolean;
 }
 
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
 const MAX_CERTIFICATES = 1000;
 const PURPOSES = new Set<ChainPurpose>(['any', 'clientAuth', 'serverAuth']);
+const PROFILES = new Set<ChainProfile>(['webpki', 'rfc5280']);
+const POLICY_OID = /^[0-2](\.(0|[1-9]\d{0,15})){1,63}$/;
 
 interface Parsed {
   certs: CertificateInfo[];
@@ -184,6 +203,24 @@ function checkOptions(o: VerifyChainOptions): void {
         : `\`purpose\` must be 'clientAuth', 'serverAuth' or 'any', got ${JSON.stringify(o.purpose)}.`,
     );
   }
+  if (o.profile !== undefined && !PROFILES.has(o.profile)) {
+    throw invalid(`\`profile\` must be 'webpki' or 'rfc5280', got ${JSON.stringify(o.profile)}.`);
+  }
+  if (o.initialPolicySet !== undefined) {
+    if (
+      !Array.isArray(o.initialPolicySet) ||
+      o.initialPolicySet.length === 0 ||
+      o.initialPolicySet.length > 1000 ||
+      !o.initialPolicySet.every((p) => typeof p === 'string' && POLICY_OID.test(p))
+    ) {
+      throw invalid(
+        '`initialPolicySet` must be a non-empty list of dotted policy OIDs such as "2.23.140.1.2.1" ("2.5.29.32.0" is anyPolicy).',
+      );
+    }
+  }
+  for (const k of ['requireExplicitPolicy', 'inhibitPolicyMapping', 'inhibitAnyPolicy'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw invalid(`\`${k}\` must be true or false.`);
+  }
   if (o.at !== undefined) {
     const t = o.at instanceof Date ? o.at.getTime() : o.at;
     if (typeof t !== 'number' || !Number.isFinite(t))
@@ -296,6 +333,13 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
   const ctx: ValidateContext = {
     at: new Date(Math.floor(at / 1000) * 1000),
     purpose: options.purpose,
+    profile: options.profile ?? (options.purpose === 'serverAuth' ? 'webpki' : 'rfc5280'),
+    policy: {
+      ...(options.initialPolicySet ? { initialPolicySet: options.initialPolicySet } : {}),
+      requireExplicitPolicy: options.requireExplicitPolicy ?? false,
+      inhibitPolicyMapping: options.inhibitPolicyMapping ?? false,
+      inhibitAnyPolicy: options.inhibitAnyPolicy ?? false,
+    },
     hostname: options.hostname,
     ip: options.ip,
     uri: options.uri,
@@ -329,6 +373,7 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
       depth: f.depth,
       ...(f.cert ? { certificate: f.cert.info } : {}),
       ...(f.missingIssuer !== undefined ? { missingIssuer: f.missingIssuer } : {}),
+      ...(f.profileRule !== undefined ? { profileRule: f.profileRule } : {}),
     };
   } catch (e) {
     if (e instanceof WorkLimitError) {

@@ -4,8 +4,9 @@ import { verifyChain } from '../../src/chain/verify-chain.js';
 import { seq, tlv } from '../../src/x509/der.js';
 import { makeCrl } from './helpers.js';
 
-// Finding 9: without policy processing, a policyConstraints that makes an explicit policy
-// required must fail closed; a CRL with an issuingDistributionPoint is never a full CRL.
+// Finding 9: a policyConstraints that makes an explicit policy required is enforced (RFC 5280
+// §6.1 policy processing, see policy/process-policies.test.ts); a CRL with an
+// issuingDistributionPoint is never a full CRL.
 const policyConstraints = (requireExplicitPolicy: number) => ({
   oid: '2.5.29.36',
   critical: true,
@@ -31,9 +32,10 @@ describe('policyConstraints', () => {
     });
     expect(v.ok).toBe(false);
     if (!v.ok) {
-      expect(v.code).toBe('POLICY_CONSTRAINTS');
-      expect(v.depth).toBe(1);
-      expect(v.message).toMatch(/requireExplicitPolicy/);
+      expect(v.code).toBe('CERTIFICATE_POLICY');
+      // The leaf asserts no policy; the message names the CA that required one.
+      expect(v.depth).toBe(0);
+      expect(v.message).toMatch(/requireExplicitPolicy of "CN=Policy CA"/);
     }
   });
 

@@ -369,11 +369,17 @@ describe('verifyChain: failure codes', () => {
       subject: { commonName: 'l' },
       extendedKeyUsage: ['clientAuth', 'anyExtendedKeyUsage'],
     });
-    expectFail(
-      await verifyChain({ leaf: anyLeaf.chainPem, trustAnchors: root.certificatePem, purpose: 'clientAuth' }),
-      'EXTENDED_KEY_USAGE',
-      0,
-    );
+    // RFC 5280 §4.2.1.12 lets anyExtendedKeyUsage stand for every purpose; CA/B BR 7.1.2.7.10
+    // forbids it in a TLS leaf, so only the webpki profile refuses it, and says so.
+    const anyOpts = {
+      leaf: anyLeaf.chainPem,
+      trustAnchors: root.certificatePem,
+      purpose: 'clientAuth',
+    } as const;
+    expect((await verifyChain(anyOpts)).ok).toBe(true);
+    const strict = await verifyChain({ ...anyOpts, profile: 'webpki' });
+    expectFail(strict, 'EXTENDED_KEY_USAGE', 0);
+    expect(strict).toMatchObject({ profileRule: 'CA/B BR 7.1.2.7.10' });
   });
 
   it('UNHANDLED_CRITICAL_EXTENSION in a leaf or an intermediate', async () => {
@@ -414,15 +420,15 @@ describe('verifyChain: failure codes', () => {
       subject: { commonName: 'PC CA 2' },
       extensions: [{ ...pc[0]!, critical: true }],
     });
-    // Critical, it is well-formed, but requireExplicitPolicy 0 needs policy processing: fail closed.
+    // requireExplicitPolicy 0 (RFC 5280 §6.1.4 (i)): every certificate below needs a policy.
     expectFail(
       await verifyChain({
         purpose: 'any',
         leaf: (await crit.issue({ subject: { commonName: 'q' } })).chainPem,
         trustAnchors: root.certificatePem,
       }),
-      'POLICY_CONSTRAINTS',
-      1,
+      'CERTIFICATE_POLICY',
+      0,
     );
   });
 });

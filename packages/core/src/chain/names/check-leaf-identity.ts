@@ -66,17 +66,19 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
       `does not carry the email address "${ctx.email}" (its subjectAltName: ${sanList}).`,
     );
   }
-  if (ctx.purpose === 'serverAuth' && n > 1) {
+  if (ctx.profile === 'webpki' && n > 1) {
     const cn = commonNameOf(leaf.d.subject);
     // CA/B BR 7.1.4.3: a CN that names one of the SAN entries must be a byte-for-byte copy of
     // it: `Example.COM` for `example.com` or `192.168.001.001` for 192.168.1.1 is refused.
     if (cn !== undefined && cnMiscopiesSan(cn, leaf.sanDer, ipSans())) {
-      return fail(
+      const f = fail(
         'NAME_MISMATCH',
         path,
         0,
-        `has the common name "${cn}", which names one of its SAN entries (${sanList}) but is not an exact copy of it. Re-issue it with the CN copied from the SAN.`,
+        `has the common name "${cn}", which names one of its SAN entries (${sanList}) but is not an exact copy of it (CA/B BR 7.1.4.3, webpki profile; Node's TLS stack would accept it). Re-issue it with the CN copied from the SAN.`,
       );
+      f.profileRule = 'CA/B BR 7.1.4.3';
+      return f;
     }
   }
 

@@ -11,6 +11,7 @@ import {
   parseGeneralNamesRaw,
 } from '../names/general-names.js';
 import { type NameConstraints, parseNameConstraints } from '../names/name-constraints.js';
+import { type CertPolicyInput, readCertPolicyInput } from '../policy/read-policy-extensions.js';
 
 /** A problem found in one certificate on its own. */
 export interface CertProblem {
@@ -46,10 +47,12 @@ export interface ChainCert {
   unhandledCritical: string | undefined;
   /** Whether an AIA caIssuers pointer is present (a hint that an intermediate exists). */
   hasCaIssuers: boolean;
+  /** The certificate-policy extensions, read for RFC 5280 §6.1 policy processing. */
+  policy: CertPolicyInput | undefined;
 }
 
-// Extensions whose criticality mtlskit honours. Policy extensions are accepted without a
-// policy tree: mtlskit never asks for an explicit policy (see docs/conformance.md).
+// Extensions whose criticality mtlskit honours: policy extensions are processed by
+// chain/policy (RFC 5280 §6.1 with the RFC 9618 graph).
 const HANDLED = new Set<string>([
   OID.basicConstraints,
   OID.keyUsage,
@@ -58,6 +61,7 @@ const HANDLED = new Set<string>([
   OID.nameConstraints,
   OID.certificatePolicies,
   OID.policyConstraints,
+  OID.policyMappings,
   OID.inhibitAnyPolicy,
   OID.subjectKeyIdentifier,
   OID.authorityKeyIdentifier,
@@ -93,9 +97,11 @@ export function chainCertOf(info: CertificateInfo): ChainCert {
     anchorProblem: undefined,
     unhandledCritical: undefined,
     hasCaIssuers: false,
+    policy: undefined,
   };
   try {
     inspect(c);
+    c.policy = readCertPolicyInput(d.extensions.raw, c.selfIssued);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     hard(c, { code: 'MALFORMED', message: `an extension is malformed (${why})` });

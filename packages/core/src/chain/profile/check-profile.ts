@@ -78,7 +78,7 @@ export function checkCaChain(path: ChainCert[], ctx: ValidateContext): PathFailu
         'NOT_A_CA',
         path,
         i,
-        `signed the certificate below it but is not a CA (basicConstraints ${bc ? 'CA:FALSE' : 'missing'}). Issue certificates only from a CA certificate.`,
+        `signed the certificate below it but is not a CA (basicConstraints ${bc ? 'CA:FALSE' : 'missing'}): this certificate is an end-entity certificate used as an issuer. Issue certificates only from a CA certificate.`,
       );
     }
     if (i < top && c.d.extensions.raw.some((r) => r.oid === OID.basicConstraints && !r.critical)) {

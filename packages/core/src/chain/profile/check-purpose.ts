@@ -26,16 +26,20 @@ export function checkPurpose(path: ChainCert[], ctx: ValidateContext): PathFailu
       const ekus = ekuOids(path[i]!);
       if (!ekus) continue;
       const anyEku = ekus.includes(OID.anyExtendedKeyUsage);
-      // CA/B BR 7.1.2.7.10: anyExtendedKeyUsage is forbidden in a TLS leaf; CAs may carry it.
-      const ok = i > 0 ? ekus.includes(want) || anyEku : ekus.includes(want) && !anyEku;
+      // CA/B BR 7.1.2.7.10: anyExtendedKeyUsage is forbidden in a TLS leaf (webpki profile);
+      // RFC 5280 §4.2.1.12 lets it stand for every purpose, and CAs may carry it in both.
+      const leafRule = i === 0 && ctx.profile === 'webpki';
+      const ok = leafRule ? ekus.includes(want) && !anyEku : ekus.includes(want) || anyEku;
       if (!ok) {
         const listed = path[i]!.info.extendedKeyUsage.join(', ');
-        return fail(
+        const f = fail(
           'EXTENDED_KEY_USAGE',
           path,
           i,
-          `is not allowed for ${ctx.purpose}: its extendedKeyUsage lists ${listed}${i === 0 && anyEku ? ' (anyExtendedKeyUsage is not accepted in a TLS leaf)' : ''}. Issue it with ${ctx.purpose}${i === 0 && anyEku ? ' only' : ''}.`,
+          `is not allowed for ${ctx.purpose}: its extendedKeyUsage lists ${listed}${leafRule && anyEku ? " (anyExtendedKeyUsage is not accepted in a TLS leaf: CA/B BR 7.1.2.7.10, webpki profile; Node's TLS stack would accept it)" : ''}. Issue it with ${ctx.purpose}${leafRule && anyEku ? ' only' : ''}.`,
         );
+        if (leafRule && anyEku && ekus.includes(want)) f.profileRule = 'CA/B BR 7.1.2.7.10';
+        return f;
       }
     }
     const leafKu = path[0]!.d.extensions.keyUsage;

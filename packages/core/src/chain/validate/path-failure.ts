@@ -1,8 +1,9 @@
 import type { SignatureResult } from '../../x509/signature.js';
-import type { ChainErrorCode, ChainPurpose } from '../chain-verdict.js';
+import type { ChainErrorCode, ChainProfile, ChainPurpose } from '../chain-verdict.js';
 import type { DecodedCrl } from '../crl/decode-crl.js';
 import type { ChainCert } from '../path/chain-cert.js';
 import type { WorkBudget } from '../path/work-budget.js';
+import type { PolicyProcessingOptions } from '../policy/process-policies.js';
 
 /** One failure of one candidate path. */
 export interface PathFailure {
@@ -11,12 +12,17 @@ export interface PathFailure {
   depth: number;
   cert: ChainCert | undefined;
   missingIssuer?: string;
+  /** The webpki-only rule that refused the path (see ChainVerdict.profileRule). */
+  profileRule?: string;
 }
 
 export interface ValidateContext {
   /** Validation time, floored to whole seconds. */
   at: Date;
   purpose: ChainPurpose;
+  profile: ChainProfile;
+  /** RFC 5280 §6.1.1 (c), (e)-(g) policy inputs. */
+  policy: PolicyProcessingOptions;
   hostname: string | undefined;
   ip: string | undefined;
   uri: string | undefined;

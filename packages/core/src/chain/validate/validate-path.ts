@@ -2,10 +2,11 @@ import { checkRevocation } from '../crl/check-revocation.js';
 import { checkLeafIdentity } from '../names/check-leaf-identity.js';
 import { checkPathNameConstraints } from '../names/check-path-name-constraints.js';
 import type { ChainCert } from '../path/chain-cert.js';
-import { checkPolicyConstraints } from '../policy/check-policy-constraints.js';
+import { checkPolicies } from '../policy/check-policies.js';
 import { checkCaChain, checkCriticalExtensions, checkStandalone } from '../profile/check-profile.js';
 import { checkPurpose } from '../profile/check-purpose.js';
 import { checkValidity } from '../profile/check-validity.js';
+import { checkWebpki } from '../profile/check-webpki.js';
 import type { PathFailure, ValidateContext } from './path-failure.js';
 
 export { type PathFailure, roleOf, type ValidateContext } from './path-failure.js';
@@ -20,10 +21,11 @@ export async function validatePath(
     checkValidity(path, ctx) ??
     checkCaChain(path, ctx) ??
     checkCriticalExtensions(path) ??
-    checkPolicyConstraints(path) ??
     checkPurpose(path, ctx) ??
     checkPathNameConstraints(path, ctx) ??
+    checkPolicies(path, ctx) ??
     checkLeafIdentity(path, ctx) ??
+    checkWebpki(path, ctx) ??
     (ctx.crls.length > 0 ? await checkRevocation(path, ctx) : undefined)
   );
 }

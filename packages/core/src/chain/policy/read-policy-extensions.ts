@@ -1,5 +1,5 @@
-import { children, DerError, decodeOid, expectTag, readSingle, TAG } from '../lib/der.js';
-import { OID } from '../lib/oids.js';
+import { children, DerError, decodeOid, expectTag, readSingle, TAG } from '../../x509/der.js';
+import { OID } from '../../x509/oids.js';
 
 /** The special policy OID that stands for every policy (RFC 5280 §4.2.1.4). */
 export const ANY_POLICY = '2.5.29.32.0';

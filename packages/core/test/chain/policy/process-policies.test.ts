@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ANY_POLICY, type CertPolicyInput, readCertPolicyInput } from '../../src/chain/policy-extensions.js';
-import { processPolicies } from '../../src/chain/policy-graph.js';
-import { ctx, oid, seq, smallInteger, tlv } from '../../src/lib/der.js';
+import { processPolicies } from '../../../src/chain/policy/process-policies.js';
+import {
+  ANY_POLICY,
+  type CertPolicyInput,
+  readCertPolicyInput,
+} from '../../../src/chain/policy/read-policy-extensions.js';
+import { ctx, oid, seq, smallInteger, tlv } from '../../../src/x509/der.js';
 
 const A = '1.2.3.1';
 const B = '1.2.3.2';

@@ -1,4 +1,4 @@
-import { ANY_POLICY, type CertPolicyInput } from './policy-extensions.js';
+import { ANY_POLICY, type CertPolicyInput } from './read-policy-extensions.js';
 
 /** The user-supplied inputs of RFC 5280 §6.1.1 (c), (e), (f), (g). */
 export interface PolicyProcessingOptions {
@@ -26,6 +26,8 @@ export type PolicyResult =
       /** Index in the input (0 = the certificate issued by the trust anchor). */
       index: number;
       reason: string;
+      /** Index of the certificate whose requireExplicitPolicy made a policy required; -1: the caller's option. */
+      requiredBy: number;
     };
 
 // One node of the valid_policy_graph (RFC 9618 §3). Qualifiers are not kept: mtlskit does
@@ -57,6 +59,7 @@ export function processPolicies(
 ): PolicyResult {
   const n = certs.length;
   let explicitPolicy = options.requireExplicitPolicy ? 0 : n + 1;
+  let requiredBy = -1;
   let inhibitAny = options.inhibitAnyPolicy ? 0 : n + 1;
   let policyMapping = options.inhibitPolicyMapping ? 0 : n + 1;
   const root = node(ANY_POLICY, []);
@@ -112,6 +115,7 @@ export function processPolicies(
       return {
         ok: false,
         index: idx,
+        requiredBy,
         reason: c.policies
           ? 'none of its certificate policies is acceptable along the path, and an explicit policy is required'
           : 'it has no certificatePolicies extension, and an explicit policy is required',
@@ -123,7 +127,12 @@ export function processPolicies(
     if (c.mappings) {
       for (const [from, to] of c.mappings) {
         if (from === ANY_POLICY || to === ANY_POLICY)
-          return { ok: false, index: idx, reason: 'its policyMappings maps anyPolicy (RFC 5280 §6.1.4 (a))' };
+          return {
+            ok: false,
+            index: idx,
+            requiredBy: -1,
+            reason: 'its policyMappings maps anyPolicy (RFC 5280 §6.1.4 (a))',
+          };
       }
       const cur = levels[i]!;
       if (!graphNull) {
@@ -156,8 +165,10 @@ export function processPolicies(
       if (inhibitAny > 0) inhibitAny--;
     }
     // §6.1.4 (i), (j)
-    if (c.requireExplicitPolicy !== undefined && c.requireExplicitPolicy < explicitPolicy)
+    if (c.requireExplicitPolicy !== undefined && c.requireExplicitPolicy < explicitPolicy) {
       explicitPolicy = c.requireExplicitPolicy;
+      requiredBy = idx;
+    }
     if (c.inhibitPolicyMapping !== undefined && c.inhibitPolicyMapping < policyMapping)
       policyMapping = c.inhibitPolicyMapping;
     if (c.inhibitAnyPolicy !== undefined && c.inhibitAnyPolicy < inhibitAny) inhibitAny = c.inhibitAnyPolicy;
@@ -166,7 +177,10 @@ export function processPolicies(
   // §6.1.5 (a), (b)
   if (n > 0) {
     if (explicitPolicy > 0) explicitPolicy--;
-    if (certs[n - 1]!.requireExplicitPolicy === 0) explicitPolicy = 0;
+    if (certs[n - 1]!.requireExplicitPolicy === 0 && explicitPolicy > 0) {
+      explicitPolicy = 0;
+      requiredBy = n - 1;
+    }
   }
   // §6.1.5 (g) as amended by RFC 9618 §4.4.
   const initial = options.initialPolicySet ?? [ANY_POLICY];
@@ -200,6 +214,7 @@ export function processPolicies(
     return {
       ok: false,
       index: Math.max(0, n - 1),
+      requiredBy,
       reason:
         authority.size === 0
           ? 'the path is valid for no certificate policy, and an explicit policy is required'
