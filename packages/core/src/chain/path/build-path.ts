@@ -55,6 +55,10 @@ export async function buildPath(leaf: ChainCert, pool: CertPool, ctx: ValidateCo
     }
     return p;
   };
+  // Names from which some trust anchor can be reached by issuer links (one pass over the
+  // pool): a candidate whose issuer name is not among them can never end in a valid path, so
+  // its signature is not worth checking. This keeps "100 CAs of one name, none trusted" cheap.
+  const reach = anchorReachableNames(pool);
   const at = ctx.at.getTime();
   const validNow = (c: ChainCert) => c.d.notBefore.getTime() <= at && at <= c.d.notAfter.getTime();
 
@@ -81,9 +85,16 @@ export async function buildPath(leaf: ChainCert, pool: CertPool, ctx: ValidateCo
       return undefined;
     }
     const named = pool.bySubject.get(top.issuerKey) ?? [];
-    const candidates = named.filter((c) => !path.some((p) => p === c || p.identity === c.identity));
+    const fresh = named.filter((c) => !path.some((p) => p === c || p.identity === c.identity));
+    const candidates = fresh.filter((c) => pool.anchors.has(c) || reach.has(c.issuerKey));
     if (candidates.length === 0) {
-      record(RANK.missing, missingIssuer(path, named.length > 0, pool), path);
+      const dead = fresh[0];
+      if (dead) {
+        // Explain from one level up, as if the dead end had been walked into.
+        const above = [...path, dead];
+        const loops = (pool.bySubject.get(dead.issuerKey) ?? []).length > 0;
+        record(RANK.missing, missingIssuer(above, loops, pool), above);
+      } else record(RANK.missing, missingIssuer(path, named.length > 0, pool), path);
       return undefined;
     }
     const score = (c: ChainCert) =>
@@ -210,4 +221,30 @@ function missingIssuer(path: ChainCert[], onlyLoops: boolean, pool: CertPool): P
     missingIssuer: issuer,
     message: `${who(top)} was issued by "${issuer}", which is not a trusted CA and not among the intermediates given. Trust that CA, or if "${issuer}" is an intermediate, send it with the chain.`,
   };
+}
+
+function anchorReachableNames(pool: CertPool): Set<string> {
+  const byIssuer = new Map<string, ChainCert[]>();
+  const reach = new Set<string>();
+  for (const list of pool.bySubject.values()) {
+    for (const c of list) {
+      if (pool.anchors.has(c)) reach.add(c.subjectKey);
+      else {
+        const l = byIssuer.get(c.issuerKey);
+        if (l) l.push(c);
+        else byIssuer.set(c.issuerKey, [c]);
+      }
+    }
+  }
+  const queue = [...reach];
+  while (queue.length > 0) {
+    const name = queue.pop()!;
+    for (const c of byIssuer.get(name) ?? []) {
+      if (!reach.has(c.subjectKey)) {
+        reach.add(c.subjectKey);
+        queue.push(c.subjectKey);
+      }
+    }
+  }
+  return reach;
 }

@@ -15,7 +15,10 @@ export async function checkStandalone(
     // Profile rules are for the certificates below the anchor; of the anchor only its name,
     // its key and the constraints it states are used (RFC 5280 §6.1.1 (d)).
     const problem = i === top && n > 1 ? c.anchorProblem : c.problem;
-    if (problem) {
+    // An end-entity certificate in an issuer position is reported as NOT_A_CA by checkCaChain,
+    // the cause a user can act on, rather than as a profile violation of that certificate.
+    const eeAsIssuer = i > 0 && problem?.code === 'PROFILE_VIOLATION' && !c.d.extensions.basicConstraints?.ca;
+    if (problem && !eeAsIssuer) {
       const f = fail(problem.code, path, i, `is not acceptable: ${problem.message}.`);
       f.message +=
         problem.code === 'UNSUPPORTED_ALGORITHM'
