@@ -1,6 +1,6 @@
 import { type CertificateInfo, decodedOf } from '../cert/parse-certificate.js';
 import { parseCertificates } from '../cert/parse-certificates.js';
-import type { ChainPurpose, ChainVerdict } from '../chain/chain-verdict.js';
+import type { ChainProfile, ChainPurpose, ChainVerdict } from '../chain/chain-verdict.js';
 import { matchHostname, matchIp } from '../chain/names/hostname.js';
 import { verifyChain } from '../chain/verify-chain.js';
 import { MtlsError } from '../errors/mtls-error.js';
@@ -33,6 +33,12 @@ export interface DiagnoseOptions extends CryptoOptions {
   peerTrustAnchors?: DiagnoseCertificates;
   /** What the certificate is used for. Default `'clientAuth'`. */
   purpose?: ChainPurpose;
+  /**
+   * The rules the chain is held to (see VerifyChainOptions.profile). Default: `'webpki'` for
+   * `purpose: 'serverAuth'`, `'rfc5280'` otherwise. A webpki-only refusal says in its message
+   * that Node's TLS stack would accept the chain.
+   */
+  profile?: ChainProfile;
   /**
    * A glob (`*` any run of characters, `?` one character) the leaf's common name must match,
    * e.g. `alloc:*` for gateways that want the allocation token. Default: not checked.
@@ -443,7 +449,15 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
 
   // 6. Trust: our own CA file, then the peer's.
   const verify = (trustAnchors: CertificateInfo[]): Promise<ChainVerdict> =>
-    verifyChain({ leaf, intermediates: sent, trustAnchors, at, purpose, ...(crypto ? { crypto } : {}) });
+    verifyChain({
+      leaf,
+      intermediates: sent,
+      trustAnchors,
+      at,
+      purpose,
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(crypto ? { crypto } : {}),
+    });
   let trustedChain: CertificateInfo[] | undefined;
   if (anchors.length > 0) {
     const verdict = await verify(anchors);
