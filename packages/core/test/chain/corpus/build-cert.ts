@@ -139,15 +139,18 @@ export const X = {
     value: seq(...oids.map(oid)),
   }),
   ski: (k: CorpusKey, critical = false): Ext => ({ oid: '2.5.29.14', critical, value: octetString(k.keyId) }),
-  aki: (k: CorpusKey | undefined, o: { critical?: boolean; issuerAndSerial?: boolean } = {}): Ext => ({
+  aki: (
+    k: CorpusKey | undefined,
+    o: { critical?: boolean; issuerAndSerial?: { issuerName: string; serial: Uint8Array } | undefined } = {},
+  ): Ext => ({
     oid: '2.5.29.35',
     critical: o.critical ?? false,
     value: seq(
       ...(k ? [tlv(0x80, k.keyId)] : []),
       ...(o.issuerAndSerial
         ? [
-            ctx(1, true, ctx(4, true, encodeName(subjectFromString('CN=Some Issuer')))),
-            tlv(0x82, new Uint8Array([1])),
+            ctx(1, true, ctx(4, true, encodeName(subjectFromString(o.issuerAndSerial.issuerName)))),
+            tlv(0x82, o.issuerAndSerial.serial),
           ]
         : []),
     ),

@@ -17,7 +17,7 @@ export const ANY_POLICY = '2.5.29.32.0';
 /** How one certificate of the chain differs from the conforming default. */
 export interface CertMod {
   /** Rewrites the default extension list. */
-  ext?: (e: Ext[], k: { self: CorpusKey; issuer: CorpusKey }) => Ext[];
+  ext?: (e: Ext[], k: { self: CorpusKey; issuer: CorpusKey; issuerCert?: IssuerRef }) => Ext[];
   subject?: string;
   /** Issuer name written into the certificate (default: the real issuer's subject). */
   issuerName?: string;
@@ -88,10 +88,18 @@ function leafDefaults(self: CorpusKey, issuer: CorpusKey): Ext[] {
   ];
 }
 
+/** What an AKI's authorityCertIssuer / authorityCertSerialNumber name: the issuer's issuer and serial. */
+export interface IssuerRef {
+  issuerName: string;
+  serial: Uint8Array;
+}
+
 interface Built {
   pem: string;
   key: CorpusKey;
   subject: string;
+  issuerName: string;
+  serial: Uint8Array;
 }
 
 async function one(
@@ -104,20 +112,29 @@ async function one(
   const self = mod.key ?? key;
   const issuerKey = issuer?.key ?? self;
   const s = mod.subject ?? subject;
-  const exts = mod.ext ? mod.ext(defaults, { self, issuer: issuerKey }) : defaults;
+  const issuerCert = issuer ? { issuerName: issuer.issuerName, serial: issuer.serial } : undefined;
+  const exts = mod.ext ? mod.ext(defaults, { self, issuer: issuerKey, issuerCert }) : defaults;
+  const serial = mod.serial ?? randomSerial();
+  const issuerName = mod.issuerName ?? issuer?.subject ?? s;
   const pem = await buildCert({
     subject: s,
-    issuer: mod.issuerName ?? issuer?.subject ?? s,
+    issuer: issuerName,
     key: self,
     signer: issuerKey,
-    serial: mod.serial,
+    serial,
     notBefore: mod.notBefore ?? new Date(VT.getTime() - 30 * DAY),
     notAfter: mod.notAfter ?? new Date(VT.getTime() + 30 * DAY),
     extensions: exts,
     innerAlgorithm: mod.innerAlgorithm,
     corruptSignature: mod.corruptSignature,
   });
-  return { pem, key: self, subject: s };
+  return { pem, key: self, subject: s, issuerName, serial };
+}
+
+function randomSerial(): Uint8Array {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[0] = (b[0]! & 0x7f) | 0x40;
+  return b;
 }
 
 async function crl(spec: CrlSpec, issuer: Built, leafSerial: Uint8Array): Promise<string> {

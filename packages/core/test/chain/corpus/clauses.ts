@@ -186,7 +186,7 @@ export const CLAUSES: Clause[] = [
     leaf: { ext: (e, k) => put(X.aki(k.issuer, { critical: true }))(e) },
   }),
   T('rfc5280::aki-no-keyid', 'RFC 5280 §4.2.1.1', 'the AKI must carry keyIdentifier', ok, {
-    leaf: { ext: put(X.aki(undefined, { issuerAndSerial: true })) },
+    leaf: { ext: (e, k) => put(X.aki(undefined, { issuerAndSerial: k.issuerCert }))(e) },
   }),
   T(
     'rfc5280::ski-ica-missing',
@@ -774,7 +774,7 @@ export const CLAUSES: Clause[] = [
     'CA/B BR 7.1.2.11.1',
     'an AKI with authorityCertIssuer and serial',
     {
-      icas: [{ ext: (e, k) => put(X.aki(k.issuer, { issuerAndSerial: true }))(e) }],
+      icas: [{ ext: (e, k) => put(X.aki(k.issuer, { issuerAndSerial: k.issuerCert }))(e) }],
     },
     ok,
   ),
