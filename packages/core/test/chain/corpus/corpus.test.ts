@@ -63,8 +63,9 @@ describe('generated x509-limbo corpus (valid/invalid twins per clause) with the 
     expect(wrong).toEqual([]);
     // Recorded, not asserted tightly: a shared CI machine can stall any single call.
     const slowest = Math.max(...times);
+    const slowestId = all.testcases[times.indexOf(slowest)]!.id;
     console.log(
-      `limbo: ${all.testcases.length} cases (${publicSuite.testcases.length} public, ${cases.length} generated) in ${(performance.now() - t0).toFixed(0)} ms, slowest ${slowest.toFixed(1)} ms`,
+      `limbo: ${all.testcases.length} cases (${publicSuite.testcases.length} public, ${cases.length} generated) in ${(performance.now() - t0).toFixed(0)} ms, slowest ${slowest.toFixed(1)} ms (${slowestId})`,
     );
     expect(slowest).toBeLessThan(1000);
   }, 300_000);
