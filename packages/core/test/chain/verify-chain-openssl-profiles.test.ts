@@ -32,6 +32,10 @@ const DELIBERATE: Record<string, string> = {
     'RFC 6125 §7.2, CA/B BR 3.2.2.6: no wildcard over a public suffix',
   'rfc5280::crl-critical-unknown::invalid':
     'RFC 5280 §5.2, §5.2.4: delta CRLs are not supported, so a CRL that is one is refused, not used as a full CRL',
+  'rfc5280::crl-delta-noncritical::invalid':
+    'RFC 5280 §5.2.4: a delta CRL is never a full CRL (OpenSSL uses it as one)',
+  'rfc5280::crl-without-aki::invalid': 'RFC 5280 §5.2.1: CRLs MUST carry an authorityKeyIdentifier',
+  'rfc5280::crl-without-number::invalid': 'RFC 5280 §5.2.3: CRLs MUST carry a CRLNumber',
 };
 // Every webpki-only rule (CA/B BR §7.1) is a divergence by design: OpenSSL has no such profile.
 for (const c of CLAUSES) if (c.id.startsWith('webpki::')) DELIBERATE[`${c.id}::webpki-refuses`] = c.clause;

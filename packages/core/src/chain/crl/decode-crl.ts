@@ -130,6 +130,10 @@ export function decodeCrl(der: Uint8Array): DecodedCrl {
       if (e.oid === '2.5.29.28') {
         problem ??= `the CRL has an issuingDistributionPoint${e.critical ? '' : ' marked non-critical, which RFC 5280 forbids'}; mtlskit only uses full CRLs`;
       }
+      // A delta CRL (RFC 5280 §5.2.4) lists only changes since its base CRL: used alone it
+      // would pass every certificate revoked earlier. Not supported, so never a full CRL.
+      if (e.oid === '2.5.29.27')
+        problem ??= 'the CRL is a delta CRL (deltaCRLIndicator); mtlskit only uses full CRLs';
       if (e.oid === OID.authorityKeyIdentifier) {
         for (const p of children(expectTag(readSingle(e.value), TAG.SEQUENCE, 'authorityKeyIdentifier'))) {
           if (p.tag === 0x80) authorityKeyId = toHex(p.value);
@@ -137,6 +141,12 @@ export function decodeCrl(der: Uint8Array): DecodedCrl {
       }
     }
   }
+  // RFC 5280 §5.2.1 and §5.2.3: conforming CRL issuers MUST include the authorityKeyIdentifier
+  // and the CRLNumber (which also makes the CRL v2, §5.1.2.1).
+  const extOids = extNode ? parseExtensionList(extNode).map((e) => e.oid) : [];
+  if (!extOids.includes(OID.authorityKeyIdentifier))
+    problem ??= 'the CRL has no authorityKeyIdentifier (RFC 5280 §5.2.1)';
+  if (!extOids.includes(OID.crlNumber)) problem ??= 'the CRL has no CRLNumber (RFC 5280 §5.2.3)';
   return {
     der,
     tbs: tbs.bytes,

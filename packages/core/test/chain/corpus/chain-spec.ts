@@ -47,6 +47,8 @@ export interface CrlSpec {
   revokeLeaf?: boolean;
   nextUpdate?: Date;
   extraExtension?: Ext;
+  /** Leave out a mandatory CRL extension. */
+  omit?: 'aki' | 'crlNumber';
 }
 
 /** Replace (or add) the extension with the same OID. */
@@ -140,8 +142,8 @@ function randomSerial(): Uint8Array {
 async function crl(spec: CrlSpec, issuer: Built, leafSerial: Uint8Array): Promise<string> {
   const alg = signatureAlgorithmFor(issuer.key.pair);
   const exts = [
-    seq(oid('2.5.29.35'), octetString(seq(tlv(0x80, issuer.key.keyId)))),
-    seq(oid('2.5.29.20'), octetString(smallInteger(1))),
+    ...(spec.omit === 'aki' ? [] : [seq(oid('2.5.29.35'), octetString(seq(tlv(0x80, issuer.key.keyId))))]),
+    ...(spec.omit === 'crlNumber' ? [] : [seq(oid('2.5.29.20'), octetString(smallInteger(1)))]),
     ...(spec.extraExtension
       ? [
           seq(

@@ -713,6 +713,31 @@ export const CLAUSES: Clause[] = [
       ],
     },
   ),
+  T(
+    'rfc5280::crl-delta-noncritical',
+    'RFC 5280 §5.2.4',
+    'a delta CRL is never used as a full CRL, even with a non-critical indicator',
+    { crls: [{ by: 1 }] },
+    {
+      crls: [
+        { by: 1, extraExtension: { oid: '2.5.29.27', critical: false, value: new Uint8Array([2, 1, 1]) } },
+      ],
+    },
+  ),
+  T(
+    'rfc5280::crl-without-aki',
+    'RFC 5280 §5.2.1',
+    'a CRL must carry an authorityKeyIdentifier',
+    { crls: [{ by: 1 }] },
+    { crls: [{ by: 1, omit: 'aki' }] },
+  ),
+  T(
+    'rfc5280::crl-without-number',
+    'RFC 5280 §5.2.3',
+    'a CRL must carry a CRLNumber',
+    { crls: [{ by: 1 }] },
+    { crls: [{ by: 1, omit: 'crlNumber' }] },
+  ),
   // ---------------------------------------------------------------- CA/B Forum BR §7.1 (webpki profile)
   P(
     'webpki::ca-as-leaf',
