@@ -62,6 +62,8 @@ export interface CertSpec {
   innerAlgorithm?: Uint8Array;
   /** Sign, then flip a bit of the signature. */
   corruptSignature?: boolean;
+  /** The version field; default 3. */
+  version?: 1 | 2 | 3;
 }
 
 const enc = new TextEncoder();
@@ -73,7 +75,7 @@ export async function buildCert(s: CertSpec): Promise<string> {
   const issuerDer =
     s.issuer === undefined ? subjectDer : encodeName(s.issuer === '' ? [] : subjectFromString(s.issuer));
   const tbs = seq(
-    ctx(0, true, smallInteger(2)),
+    ...((s.version ?? 3) === 1 ? [] : [ctx(0, true, smallInteger((s.version ?? 3) - 1))]),
     s.serial ? tlv(TAG.INTEGER, s.serial) : unsignedInteger(crypto.getRandomValues(new Uint8Array(16))),
     s.innerAlgorithm ?? alg,
     issuerDer,

@@ -26,6 +26,7 @@ export interface CertMod {
   serial?: Uint8Array;
   innerAlgorithm?: Uint8Array;
   corruptSignature?: boolean;
+  version?: 1 | 2 | 3;
   /** Use this key instead of a fresh one from the pool. */
   key?: CorpusKey;
 }
@@ -129,6 +130,7 @@ async function one(
     extensions: exts,
     innerAlgorithm: mod.innerAlgorithm,
     corruptSignature: mod.corruptSignature,
+    version: mod.version,
   });
   return { pem, key: self, subject: s, issuerName, serial };
 }

@@ -92,6 +92,9 @@ export const CLAUSES: Clause[] = [
       leaf: { innerAlgorithm: otherAlg },
     },
   ),
+  T('rfc5280::version-extensions', 'RFC 5280 §4.1.2.1', 'extensions only in version 3 certificates', ok, {
+    leaf: { version: 2 },
+  }),
   T(
     'rfc5280::serial-negative',
     'RFC 5280 §4.1.2.2',
