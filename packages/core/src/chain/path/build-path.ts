@@ -58,7 +58,14 @@ export async function buildPath(leaf: ChainCert, pool: CertPool, ctx: ValidateCo
   // Names from which some trust anchor can be reached by issuer links (one pass over the
   // pool): a candidate whose issuer name is not among them can never end in a valid path, so
   // its signature is not worth checking. This keeps "100 CAs of one name, none trusted" cheap.
-  const reach = anchorReachableNames(pool);
+  let reach: Set<string> | undefined;
+  const leadsToAnchor = (c: ChainCert): boolean => {
+    if (pool.anchors.has(c)) return true;
+    // Common case first: issued by an anchor, no need for the whole set.
+    if (pool.bySubject.get(c.issuerKey)?.some((x) => pool.anchors.has(x))) return true;
+    if (!reach) reach = anchorReachableNames(pool);
+    return reach.has(c.issuerKey);
+  };
   const at = ctx.at.getTime();
   const validNow = (c: ChainCert) => c.d.notBefore.getTime() <= at && at <= c.d.notAfter.getTime();
 
@@ -86,7 +93,7 @@ export async function buildPath(leaf: ChainCert, pool: CertPool, ctx: ValidateCo
     }
     const named = pool.bySubject.get(top.issuerKey) ?? [];
     const fresh = named.filter((c) => !path.some((p) => p === c || p.identity === c.identity));
-    const candidates = fresh.filter((c) => pool.anchors.has(c) || reach.has(c.issuerKey));
+    const candidates = fresh.filter(leadsToAnchor);
     if (candidates.length === 0) {
       const dead = fresh[0];
       if (dead) {

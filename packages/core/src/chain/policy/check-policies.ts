@@ -11,6 +11,16 @@ import { type CertPolicyInput, readCertPolicyInput } from './read-policy-extensi
 export function checkPolicies(path: ChainCert[], ctx: ValidateContext): PathFailure | undefined {
   const top = path.length - 1;
   if (top <= 0) return undefined;
+  // Without any requirement for an explicit policy (and no mapping to check for anyPolicy),
+  // §6.1.3 (f) and §6.1.5 can never fail: skip building the graph.
+  if (!ctx.policy.requireExplicitPolicy) {
+    let needed = false;
+    for (let i = 0; i < top && !needed; i++) {
+      const p = path[i]!.policy;
+      needed = p !== undefined && (p.requireExplicitPolicy !== undefined || p.mappings !== undefined);
+    }
+    if (!needed) return undefined;
+  }
   const inputs: CertPolicyInput[] = [];
   for (let i = top - 1; i >= 0; i--) {
     const c = path[i]!;

@@ -97,6 +97,18 @@ function parseConstraints(value: Uint8Array): { require?: number; inhibit?: numb
   return out;
 }
 
+const none = (selfIssued: boolean): CertPolicyInput =>
+  Object.freeze({
+    policies: undefined,
+    mappings: undefined,
+    requireExplicitPolicy: undefined,
+    inhibitPolicyMapping: undefined,
+    inhibitAnyPolicy: undefined,
+    selfIssued,
+  });
+const NONE = none(false);
+const NONE_SELF_ISSUED = none(true);
+
 /**
  * Reads the policy extensions of one certificate. Throws a `DerError` for a malformed
  * value; the caller reports it as a malformed certificate.
@@ -105,6 +117,8 @@ export function readCertPolicyInput(
   raw: readonly { oid: string; value: Uint8Array }[],
   selfIssued: boolean,
 ): CertPolicyInput {
+  // Most certificates carry no policy extension: share one answer instead of allocating.
+  if (!raw.some((r) => POLICY_EXTENSION_OIDS.has(r.oid))) return selfIssued ? NONE_SELF_ISSUED : NONE;
   const out: CertPolicyInput = {
     policies: undefined,
     mappings: undefined,
