@@ -145,8 +145,17 @@ export async function validateCredentials(
       { notAfter: leaf.notAfter.toISOString() },
     );
   }
+  // Our own identity is checked against RFC 5280, not the CA/Browser Forum rules of the
+  // webpki profile: private mTLS PKIs (SAN-less service certificates) are the norm here.
   const verify = (purpose: ChainPurpose) =>
-    verifyChain({ leaf, intermediates: chain.slice(1), trustAnchors: anchors, at: new Date(now), purpose });
+    verifyChain({
+      leaf,
+      intermediates: chain.slice(1),
+      trustAnchors: anchors,
+      at: new Date(now),
+      purpose,
+      profile: 'rfc5280',
+    });
   let verdict = await verify(options.purpose ?? 'clientAuth');
   if (
     options.purpose === undefined &&
