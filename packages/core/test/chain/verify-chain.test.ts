@@ -251,6 +251,34 @@ describe('verifyChain: failure codes', () => {
       'NOT_A_CA',
       1,
     );
+    // In both profiles, and also when the end-entity carries keyCertSign (a profile violation
+    // of its own): the cause to act on is the end-entity used as issuer.
+    for (const profile of ['webpki', 'rfc5280'] as const) {
+      const v = await verifyChain({
+        purpose: 'serverAuth',
+        profile,
+        leaf: leaf.chainPem,
+        trustAnchors: root.certificatePem,
+      });
+      expect(v).toMatchObject({ ok: false, code: 'NOT_A_CA', depth: 1 });
+      if (!v.ok)
+        expect(v.message).toContain('this certificate is an end-entity certificate used as an issuer');
+    }
+    const key2 = await generateKeyPair();
+    const signing = await root.issue({
+      profile: 'client',
+      subject: { commonName: 'Signing EE' },
+      publicKey: key2,
+      keyUsage: ['digitalSignature', 'keyCertSign'],
+    });
+    const leaf2 = await new CA(signing.certificate, key2, signing.chainPem).issue({
+      subject: { commonName: 'd2' },
+    });
+    expectFail(
+      await verifyChain({ purpose: 'any', leaf: leaf2.chainPem, trustAnchors: root.certificatePem }),
+      'NOT_A_CA',
+      1,
+    );
   });
 
   it('PATH_LENGTH_EXCEEDED, with self-issued certificates not counted', async () => {
