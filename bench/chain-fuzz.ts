@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { verifyChain } from '../packages/core/src/chain/verify-chain.js';
 import { createCertificateAuthority, isMtlsError } from '../packages/core/src/index.js';
-import { encodePem } from '../packages/core/src/lib/pem.js';
+import { encodePem } from '../packages/core/src/pem/pem-blocks.js';
 import { seededRandom } from './lib/seeded-random.js';
 import type { BenchRow } from './lib/types.js';
 
@@ -125,6 +125,7 @@ export async function fuzzChain(count: number, seed = 1): Promise<FuzzStats> {
     const t0 = performance.now();
     try {
       const v = await verifyChain({
+        purpose: 'any',
         leaf: input.leaf,
         intermediates: [input.inter],
         trustAnchors: [input.root],

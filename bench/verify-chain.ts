@@ -1,5 +1,6 @@
 // Verifications per second of a 3-certificate chain (leaf, intermediate, root), ECDSA P-256
-// and RSA-2048: mtlskit verifyChain against pkijs CertificateChainValidationEngine and
+// and RSA-2048: mtlskit verifyChain against Node's native loop (parse the three
+// certificates, checkIssued and verify twice), pkijs CertificateChainValidationEngine and
 // @peculiar/x509 X509ChainBuilder plus one signature check per link, alternating rounds
 // in one process. Every verifier parses the PEM/DER of leaf and intermediate on every call.
 import 'reflect-metadata';
@@ -75,13 +76,19 @@ function makePeculiar(f: Fixture): Verifier {
   };
 }
 
-// The practical ceiling: Node's native parser and verifier, two signatures, no RFC 5280 checks.
+// Node's native loop, the baseline of issue 11: parse the three certificates, then
+// checkIssued and verify for both links. No RFC 5280 checks at all (dates, CA flag, EKU…).
 function makeNode(f: Fixture): Verifier {
-  const root = new NodeX509(f.rootPem);
   return async () => {
     const leaf = new NodeX509(f.leafPem);
     const inter = new NodeX509(f.interPem);
-    return leaf.verify(inter.publicKey) && inter.verify(root.publicKey);
+    const root = new NodeX509(f.rootPem);
+    return (
+      leaf.checkIssued(inter) &&
+      inter.checkIssued(root) &&
+      leaf.verify(inter.publicKey) &&
+      inter.verify(root.publicKey)
+    );
   };
 }
 
@@ -142,7 +149,7 @@ export async function run(): Promise<BenchRow[]> {
       },
       {
         bench,
-        metric: `${alg} node:crypto X509Certificate parse + 2 verify (no checks)`,
+        metric: `${alg} node:crypto parse 3 + checkIssued + verify x2 (no checks)`,
         value: Math.round(m.node!),
         unit: 'verifications/s',
         note,
@@ -161,9 +168,10 @@ export async function run(): Promise<BenchRow[]> {
       },
       {
         bench,
-        metric: `${alg} mtlskit / node:crypto ceiling`,
+        metric: `${alg} mtlskit / node:crypto native loop`,
         value: Number((m.mtlskit! / m.node!).toFixed(2)),
         unit: 'ratio',
+        note: 'target >= 1.0, floor 0.9',
       },
     );
   }

@@ -13,7 +13,7 @@ export {
   parseCertificate,
 } from './cert/parse-certificate.js';
 export { parseCertificates } from './cert/parse-certificates.js';
-export type { ChainErrorCode, ChainPurpose, ChainVerdict } from './chain/chain-verdict.js';
+export type { ChainErrorCode, ChainProfile, ChainPurpose, ChainVerdict } from './chain/chain-verdict.js';
 export {
   type LimboPeerName,
   type LimboResult,

@@ -2,13 +2,13 @@ import { parseArgs } from 'node:util';
 import { verifyChain } from '@mtlskit/core';
 import { CliError } from '../lib/cli-error.js';
 import type { Command, CommandContext } from '../lib/command-context.js';
-import { hostOptions, parseAt, parsePurpose } from '../lib/parse-common.js';
+import { hostOptions, parseAt, parseProfile, parsePurpose } from '../lib/parse-common.js';
 import { readCertificates } from '../lib/read-input.js';
 import { makeStyle } from '../lib/style.js';
 import { summarize } from '../lib/summaries.js';
 
 const HELP = `Usage: mtlskit verify --leaf FILE --trust FILE [--intermediates FILE] [--at ISO]
-                      [--purpose client|server] [--host NAME|IP] [--json]
+                      [--purpose client|server] [--profile webpki|rfc5280] [--host NAME|IP] [--json]
 
 Verifies a certificate chain (RFC 5280) and explains the verdict.
 
@@ -18,6 +18,9 @@ Options:
   --trust FILE          the trusted CA certificates (trust anchors)
   --at ISO              verify at this time instead of now (e.g. 2025-06-01T00:00:00Z)
   --purpose P           client (EKU clientAuth) or server (serverAuth); default: any
+  --profile P           webpki (RFC 5280 plus the CA/Browser Forum TLS server rules that
+                        browsers, Go and rustls enforce) or rfc5280; default: webpki for
+                        --purpose server, rfc5280 otherwise
   --host NAME|IP        the name or address the leaf must cover (SAN check)
   --json                machine-readable output (see docs/cli.md)
   -h, --help            this help
@@ -37,6 +40,7 @@ export const verifyCommand: Command = {
         trust: { type: 'string' },
         at: { type: 'string' },
         purpose: { type: 'string' },
+        profile: { type: 'string' },
         host: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
@@ -53,6 +57,7 @@ export const verifyCommand: Command = {
       );
     const at = parseAt(values.at);
     const purpose = parsePurpose(values.purpose, 'any');
+    const profile = parseProfile(values.profile);
     const host = hostOptions(values.host);
     const [leaf, ...rest] = await readCertificates(values.leaf, ctx.cwd, 'leaf');
     const intermediates = [
@@ -65,6 +70,7 @@ export const verifyCommand: Command = {
       intermediates,
       trustAnchors,
       purpose,
+      ...(profile ? { profile } : {}),
       ...(at ? { at } : {}),
       ...host,
     });
@@ -80,6 +86,7 @@ export const verifyCommand: Command = {
                 ...(verdict.depth !== undefined ? { depth: verdict.depth } : {}),
                 ...(verdict.certificate ? { certificate: summarize(verdict.certificate) } : {}),
                 ...(verdict.missingIssuer !== undefined ? { missingIssuer: verdict.missingIssuer } : {}),
+                ...(verdict.profileRule !== undefined ? { profileRule: verdict.profileRule } : {}),
               },
           null,
           2,
@@ -108,6 +115,10 @@ export const verifyCommand: Command = {
         `  certificate: ${verdict.certificate.subject} (SHA-256 ${verdict.certificate.fingerprintSha256})`,
       );
     if (verdict.missingIssuer !== undefined) ctx.out(`  missing issuer: ${verdict.missingIssuer}`);
+    if (verdict.profileRule !== undefined)
+      ctx.out(
+        `  only the webpki profile refuses this (${verdict.profileRule}); Node's TLS would accept it, as would --profile rfc5280`,
+      );
     return 1;
   },
 };

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { ChainPurpose } from '@mtlskit/core';
+import type { ChainProfile, ChainPurpose } from '@mtlskit/core';
 import { CliError } from './cli-error.js';
 
 /** `--at ISO` → Date; a bad value is a usage error. */
@@ -18,6 +18,12 @@ export function parsePurpose(value: string | undefined, fallback: ChainPurpose):
   if (value === 'server' || value === 'serverAuth') return 'serverAuth';
   if (value === 'any') return 'any';
   throw new CliError(`--purpose "${value}" is not one of client, server, any.`);
+}
+
+/** `--profile P`: `webpki` or `rfc5280`; undefined lets verifyChain pick from the purpose. */
+export function parseProfile(value: string | undefined): ChainProfile | undefined {
+  if (value === undefined || value === 'webpki' || value === 'rfc5280') return value;
+  throw new CliError(`--profile "${value}" is not one of webpki, rfc5280.`);
 }
 
 /** `--host H` as the verifier wants it: an IP address or a DNS name. */

@@ -35,6 +35,14 @@ describe('mtlskit verify', () => {
     f.leaf = await w.file('leaf.pem', server.certificatePem);
     f.chain = await w.file('chain.pem', server.chainPem);
     f.expired = await w.file('expired.pem', expired.certificatePem);
+    // CA/B BR 7.1.2.7.10 forbids anyExtendedKeyUsage in a TLS leaf; RFC 5280 and OpenSSL allow it.
+    const anyEku = await inter.issue({
+      profile: 'server',
+      subject: { commonName: 'any' },
+      dnsNames: ['any.example.com'],
+      extendedKeyUsage: ['serverAuth', 'anyExtendedKeyUsage'],
+    });
+    f.anyEku = await w.file('any-eku.pem', anyEku.chainPem);
   });
   afterAll(() => w.cleanup());
 
@@ -129,6 +137,31 @@ describe('mtlskit verify', () => {
       new Date(Date.now() - 4.5 * 86_400_000).toISOString(),
     ]);
     expect(then.code).toBe(0);
+  });
+
+  it('--profile: webpki (the default for server) refuses what rfc5280 and openssl accept, and says so', async () => {
+    const base = ['verify', '--leaf', f.anyEku!, '--trust', f.root!, '--purpose', 'server'];
+    const webpki = await run([...base, '--json']);
+    expect(webpki.code).toBe(1);
+    expect(json(webpki.stdout)).toMatchObject({
+      code: 'EXTENDED_KEY_USAGE',
+      profileRule: 'CA/B BR 7.1.2.7.10',
+    });
+    const text = await run(base);
+    expect(text.stdout).toContain("Node's TLS would accept it");
+    expect((await run([...base, '--profile', 'rfc5280'])).code).toBe(0);
+    const o = await openssl([
+      'verify',
+      '-purpose',
+      'sslserver',
+      '-CAfile',
+      f.root!,
+      '-untrusted',
+      f.anyEku!,
+      f.anyEku!,
+    ]);
+    expect(o.code).toBe(0);
+    expect((await run([...base, '--profile', 'browser'])).code).toBe(2);
   });
 
   it('exits 2 on usage and input errors', async () => {

@@ -2,11 +2,13 @@ import { type CertificateInfo, infoFromDecoded } from '../cert/parse-certificate
 import { toRdns } from '../csr/create-csr.js';
 import { parseCsr } from '../csr/parse-csr.js';
 import { MtlsError } from '../errors/mtls-error.js';
+import { sha1 } from '../hash/sha.js';
 import { exportPrivateKeyPem, exportSpki } from '../keys/export-key.js';
 import { generateKeyPair } from '../keys/generate-key-pair.js';
 import type { CryptoOptions, KeyAlgorithm, KeyPair } from '../keys/key-pair.js';
 import { getCrypto } from '../lib/crypto-provider.js';
-import { decodeCertificate } from '../lib/decode-certificate.js';
+import { toDer } from '../pem/pem-blocks.js';
+import { decodeCertificate } from '../x509/decode-certificate.js';
 import {
   children,
   ctx,
@@ -17,7 +19,7 @@ import {
   TAG,
   time,
   unsignedInteger,
-} from '../lib/der.js';
+} from '../x509/der.js';
 import {
   encodeAuthorityKeyId,
   encodeBasicConstraints,
@@ -26,12 +28,10 @@ import {
   encodeGeneralNames,
   encodeKeyId,
   encodeKeyUsage,
-} from '../lib/extensions.js';
-import { encodeName, type SubjectFields } from '../lib/name.js';
-import { type KeyUsage, OID } from '../lib/oids.js';
-import { toDer } from '../lib/pem.js';
-import { sha1 } from '../lib/sha.js';
-import { signatureAlgorithmFor, signToBitString } from '../lib/sign.js';
+} from '../x509/extensions.js';
+import { encodeName, type SubjectFields } from '../x509/name.js';
+import { type KeyUsage, OID } from '../x509/oids.js';
+import { signatureAlgorithmFor, signToBitString } from '../x509/sign.js';
 
 const DAY = 86_400_000;
 

@@ -1,14 +1,14 @@
 import { MtlsError } from '../errors/mtls-error.js';
-import { type DecodedCertificate, decodeCertificate, serialHex } from '../lib/decode-certificate.js';
-import { DerError } from '../lib/der.js';
-import type { NameAttribute } from '../lib/name.js';
-import { commonNameOf, nameToString } from '../lib/name.js';
-import type { KeyUsage } from '../lib/oids.js';
-import { encodePem, toDer } from '../lib/pem.js';
-import { sha1, sha256, toBase64, toColonHex } from '../lib/sha.js';
+import { sha1, sha256, toBase64, toColonHex } from '../hash/sha.js';
+import { encodePem, MAX_CERTIFICATE_BYTES, toDer } from '../pem/pem-blocks.js';
+import { type DecodedCertificate, decodeCertificate, serialHex } from '../x509/decode-certificate.js';
+import { DerError } from '../x509/der.js';
+import type { NameAttribute } from '../x509/name.js';
+import { commonNameOf, nameToString } from '../x509/name.js';
+import type { KeyUsage } from '../x509/oids.js';
 
-export type { NameAttribute } from '../lib/name.js';
-export type { KeyUsage } from '../lib/oids.js';
+export type { NameAttribute } from '../x509/name.js';
+export type { KeyUsage } from '../x509/oids.js';
 
 /** What mtlskit reads from one X.509 certificate. All fields are plain data (JSON-safe but for dates). */
 export interface CertificateInfo {
@@ -30,6 +30,8 @@ export interface CertificateInfo {
   /** URI SANs, SPIFFE IDs included. */
   readonly uris: readonly string[];
   readonly emails: readonly string[];
+  /** directoryName SANs as RFC 4514 strings. */
+  readonly directoryNames: readonly string[];
   /** Key usages; empty when the extension is absent (see `hasKeyUsage`). */
   readonly keyUsage: readonly KeyUsage[];
   readonly hasKeyUsage: boolean;
@@ -96,7 +98,14 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * ```
  */
 export function parseCertificate(pemOrDer: string | Uint8Array): CertificateInfo {
-  const { der } = toDer(pemOrDer, ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'], 'certificate');
+  const block = toDer(
+    pemOrDer,
+    ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'],
+    'certificate',
+    MAX_CERTIFICATE_BYTES,
+  );
+  // Keep our own copy: the caller may reuse or change its buffer after this returns.
+  const der = pemOrDer instanceof Uint8Array && block.der === pemOrDer ? pemOrDer.slice() : block.der;
   let d: DecodedCertificate;
   try {
     d = decodeCertificate(der);
@@ -114,9 +123,25 @@ export function parseCertificate(pemOrDer: string | Uint8Array): CertificateInfo
   return infoFromDecoded(d);
 }
 
+function lazy<K extends keyof CertificateInfo>(
+  info: CertificateInfo,
+  key: K,
+  compute: () => CertificateInfo[K],
+): void {
+  let value: CertificateInfo[K] | undefined;
+  Object.defineProperty(info, key, {
+    enumerable: true,
+    configurable: false,
+    get: () => {
+      value ??= compute();
+      return value;
+    },
+  });
+}
+
+/** Internal: the public view of a decoded certificate. */
 export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
   const ext = d.extensions;
-  const san = ext.subjectAltName;
   const subjectAttributes = d.subject.flat();
   const info: CertificateInfo = {
     subject: nameToString(d.subject),
@@ -127,10 +152,11 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
     serialNumber: serialHex(d.serial),
     notBefore: d.notBefore,
     notAfter: d.notAfter,
-    dnsNames: san?.dnsNames ?? [],
-    ipAddresses: san?.ipAddresses ?? [],
-    uris: san?.uris ?? [],
-    emails: san?.emails ?? [],
+    dnsNames: [],
+    ipAddresses: [],
+    uris: [],
+    emails: [],
+    directoryNames: [],
     keyUsage: ext.keyUsage ?? [],
     hasKeyUsage: ext.keyUsage !== undefined,
     extendedKeyUsage: ext.extendedKeyUsage ?? [],
@@ -139,9 +165,9 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
     pathLength: ext.basicConstraints?.pathLength,
     subjectKeyId: ext.subjectKeyId,
     authorityKeyId: ext.authorityKeyId,
-    fingerprintSha256: toColonHex(sha256(d.der)),
-    fingerprintSha1: toColonHex(sha1(d.der)),
-    spkiSha256: toBase64(sha256(d.spki)),
+    fingerprintSha256: '',
+    fingerprintSha1: '',
+    spkiSha256: '',
     publicKeyAlgorithm: d.publicKey.algorithm,
     publicKeySize: d.publicKey.size,
     publicKeyCurve: d.publicKey.curve,
@@ -149,9 +175,20 @@ export function infoFromDecoded(d: DecodedCertificate): CertificateInfo {
     selfIssued: sameBytes(d.subjectDer, d.issuerDer),
     extensions: ext.raw.map((r) => ({ oid: r.oid, critical: r.critical })),
     version: d.version,
-    pem: encodePem('CERTIFICATE', d.der),
+    pem: '',
     der: d.der,
   };
+  // Hashes and PEM text cost more than the rest of parsing for big certificates: computed on
+  // first read, still enumerable own properties (JSON, spread and util.inspect show them).
+  lazy(info, 'fingerprintSha256', () => toColonHex(sha256(d.der)));
+  lazy(info, 'fingerprintSha1', () => toColonHex(sha1(d.der)));
+  lazy(info, 'spkiSha256', () => toBase64(sha256(d.spki)));
+  lazy(info, 'pem', () => encodePem('CERTIFICATE', d.der));
+  lazy(info, 'dnsNames', () => ext.subjectAltName?.dnsNames ?? []);
+  lazy(info, 'ipAddresses', () => ext.subjectAltName?.ipAddresses ?? []);
+  lazy(info, 'uris', () => ext.subjectAltName?.uris ?? []);
+  lazy(info, 'emails', () => ext.subjectAltName?.emails ?? []);
+  lazy(info, 'directoryNames', () => ext.subjectAltName?.directoryNames ?? []);
   decoded.set(info, d);
   return info;
 }

@@ -50,12 +50,6 @@ export interface LimboResults {
   results: LimboResult[];
 }
 
-// Features whose semantics mtlskit does not implement: certificate policy trees.
-const UNSUPPORTED_FEATURES: Readonly<Record<string, string>> = {
-  'has-cert-policies': 'certificate policy processing (RFC 5280 §6.1.3 (d)-(f)) is not implemented',
-  'no-cert-policies': 'certificate policy processing (RFC 5280 §6.1.3 (d)-(f)) is not implemented',
-};
-
 function purposeOf(tc: LimboTestcase): ChainPurpose {
   const eku = tc.extended_key_usage ?? [];
   if (eku.includes('serverAuth')) return 'serverAuth';
@@ -66,8 +60,8 @@ function purposeOf(tc: LimboTestcase): ChainPurpose {
 
 /**
  * Maps one x509-limbo testcase to {@link verifyChain} calls (one per expected peer name)
- * and reports its result: `SUCCESS`, `FAILURE` (with the verdict's code in `context`) or
- * `SKIPPED` for features mtlskit does not implement.
+ * and reports its result: `SUCCESS` or `FAILURE` (with the verdict's code in `context`).
+ * `validation_kind` picks the profile: `SERVER` → `'webpki'`, `CLIENT` → `'rfc5280'`.
  *
  * @example
  * ```ts
@@ -78,10 +72,6 @@ function purposeOf(tc: LimboTestcase): ChainPurpose {
  * ```
  */
 export async function runLimboCase(tc: LimboTestcase): Promise<LimboResult> {
-  for (const f of tc.features ?? []) {
-    const why = UNSUPPORTED_FEATURES[f];
-    if (why) return { id: tc.id, actual_result: 'SKIPPED', context: `feature ${f}: ${why}` };
-  }
   const names = [
     ...(tc.expected_peer_name ? [tc.expected_peer_name] : []),
     ...(tc.expected_peer_names ?? []),
@@ -91,6 +81,8 @@ export async function runLimboCase(tc: LimboTestcase): Promise<LimboResult> {
     intermediates: tc.untrusted_intermediates,
     trustAnchors: tc.trusted_certs,
     purpose: purposeOf(tc),
+    // The profile follows from what is validated, never from the testcase's id or features.
+    profile: tc.validation_kind === 'SERVER' ? 'webpki' : 'rfc5280',
     ...(tc.validation_time ? { at: new Date(tc.validation_time) } : {}),
     ...(tc.max_chain_depth !== undefined && tc.max_chain_depth !== null
       ? { maxDepth: Math.min(100, tc.max_chain_depth) }
@@ -125,8 +117,8 @@ export async function runLimboCase(tc: LimboTestcase): Promise<LimboResult> {
 
 /**
  * The x509-limbo harness: verifies every testcase of a suite with {@link verifyChain} and
- * returns the results in the harness format. Cases using features mtlskit does not
- * implement are `SKIPPED` with the reason in `context`.
+ * returns the results in the harness format. No testcase is skipped: certificate policies
+ * are processed too (RFC 5280 §6.1 with the RFC 9618 policy graph).
  *
  * @example
  * ```ts

@@ -1,14 +1,15 @@
 import { type CertificateInfo, parseCertificate } from '../cert/parse-certificate.js';
 import { isMtlsError, MtlsError } from '../errors/mtls-error.js';
-import { type ChainCert, chainCertOf } from '../lib/chain-cert.js';
-import { type DecodedCrl, decodeCrl } from '../lib/chain-crl.js';
-import { buildPath, type CertPool } from '../lib/chain-path.js';
-import type { ValidateContext } from '../lib/chain-validate.js';
-import { DEFAULT_WORK_LIMITS, WorkBudget, WorkLimitError, type WorkLimits } from '../lib/chain-work.js';
 import { type CryptoProvider, getCrypto } from '../lib/crypto-provider.js';
-import { decodePemBlocks } from '../lib/pem.js';
-import { verifySignature } from '../lib/signature.js';
-import type { ChainPurpose, ChainVerdict } from './chain-verdict.js';
+import { decodePemBlocks, MAX_BUNDLE_BYTES } from '../pem/pem-blocks.js';
+import { verifySignature } from '../x509/signature.js';
+import type { ChainProfile, ChainPurpose, ChainVerdict } from './chain-verdict.js';
+import { type DecodedCrl, decodeCrl } from './crl/decode-crl.js';
+import { bytesEqual } from './names/general-names.js';
+import { buildPath, type CertPool } from './path/build-path.js';
+import { type ChainCert, chainCertOf } from './path/chain-cert.js';
+import { DEFAULT_WORK_LIMITS, WorkBudget, WorkLimitError, type WorkLimits } from './path/work-budget.js';
+import type { ValidateContext } from './validate/validate-path.js';
 
 /** Certificates as PEM text (one or a bundle), DER bytes, parsed certificates, or a list of those. */
 export type CertificatesInput =
@@ -27,8 +28,12 @@ export interface VerifyChainOptions {
   trustAnchors: CertificatesInput;
   /** Time to validate at. Default now. Fractions of a second are dropped (as in certificates). */
   at?: Date | number;
-  /** Extended key usage the leaf must allow. Default `'any'` (no EKU check). */
-  purpose?: ChainPurpose;
+  /**
+   * What the leaf is for: `'clientAuth'` or `'serverAuth'` (checks extended and key usage
+   * along the path), or `'any'` to skip those checks. Required: a certificate made for code
+   * signing or CRL signing must not verify for TLS by default.
+   */
+  purpose: ChainPurpose;
   /** DNS name (RFC 6125, wildcard in the left-most label only) or IP literal the leaf must match. Default: not checked. */
   hostname?: string;
   /** IP address the leaf must carry as an IP SAN. Default: not checked. */
@@ -45,11 +50,30 @@ export interface VerifyChainOptions {
   crypto?: CryptoProvider;
   /** Work limits. Defaults: 256 signature checks, 2048 path candidates, 65,536 name-constraint comparisons. */
   limits?: Partial<WorkLimits>;
+  /**
+   * The rules the chain is held to: `'webpki'` (RFC 5280 plus the CA/Browser Forum rules for
+   * TLS server certificates) or `'rfc5280'`. Default `'webpki'` for `purpose: 'serverAuth'`,
+   * `'rfc5280'` otherwise. A webpki-only refusal sets `profileRule` on the verdict.
+   */
+  profile?: ChainProfile;
+  /**
+   * RFC 5280 §6.1.1 (c) user-initial-policy-set: certificate policy OIDs the caller accepts.
+   * Default: any policy. With `requireExplicitPolicy`, the path must be valid for one of them.
+   */
+  initialPolicySet?: readonly string[];
+  /** RFC 5280 §6.1.1 (f) initial-explicit-policy: the path must be valid for a policy. Default false. */
+  requireExplicitPolicy?: boolean;
+  /** RFC 5280 §6.1.1 (e) initial-policy-mapping-inhibit: policy mappings are not followed. Default false. */
+  inhibitPolicyMapping?: boolean;
+  /** RFC 5280 §6.1.1 (g) initial-any-policy-inhibit: anyPolicy in a CA does not match. Default false. */
+  inhibitAnyPolicy?: boolean;
 }
 
 const CERT_LABELS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
 const MAX_CERTIFICATES = 1000;
 const PURPOSES = new Set<ChainPurpose>(['any', 'clientAuth', 'serverAuth']);
+const PROFILES = new Set<ChainProfile>(['webpki', 'rfc5280']);
+const POLICY_OID = /^[0-2](\.(0|[1-9]\d{0,15})){1,63}$/;
 
 interface Parsed {
   certs: CertificateInfo[];
@@ -68,7 +92,7 @@ function parseOne(item: string | Uint8Array | CertificateInfo, what: string, out
   if (typeof item === 'string') {
     let blocks: ReturnType<typeof decodePemBlocks>;
     try {
-      blocks = decodePemBlocks(item, what);
+      blocks = decodePemBlocks(item, what, MAX_BUNDLE_BYTES);
     } catch (e) {
       out.errors.push(isMtlsError(e) ? e.message : String(e));
       return;
@@ -91,9 +115,10 @@ function parseOne(item: string | Uint8Array | CertificateInfo, what: string, out
     return;
   }
   if (item && typeof item === 'object' && (item as CertificateInfo).der instanceof Uint8Array) {
+    // Only the DER of a CertificateInfo is used: every other field (fingerprint, subject, CA
+    // flag…) could have been edited by the caller, so it is derived again from a copy.
     try {
-      chainCertOf(item);
-      out.certs.push(item);
+      out.certs.push(parseCertificate((item as CertificateInfo).der.slice()));
     } catch (e) {
       if (!isMtlsError(e)) throw e;
       out.errors.push(`A CertificateInfo in the ${what} does not decode: ${e.message}`);
@@ -171,10 +196,30 @@ function checkOptions(o: VerifyChainOptions): void {
   }
   if (Array.isArray(o.trustAnchors) && o.trustAnchors.length === 0)
     throw invalid('`trustAnchors` is empty: pass at least one trusted CA certificate.');
-  if (o.purpose !== undefined && !PURPOSES.has(o.purpose)) {
+  if (!PURPOSES.has(o.purpose)) {
     throw invalid(
-      `\`purpose\` must be 'clientAuth', 'serverAuth' or 'any', got ${JSON.stringify(o.purpose)}.`,
+      o.purpose === undefined
+        ? "verifyChain() needs `purpose`: 'clientAuth' or 'serverAuth' (what the leaf is used for), or 'any' to skip the usage checks."
+        : `\`purpose\` must be 'clientAuth', 'serverAuth' or 'any', got ${JSON.stringify(o.purpose)}.`,
     );
+  }
+  if (o.profile !== undefined && !PROFILES.has(o.profile)) {
+    throw invalid(`\`profile\` must be 'webpki' or 'rfc5280', got ${JSON.stringify(o.profile)}.`);
+  }
+  if (o.initialPolicySet !== undefined) {
+    if (
+      !Array.isArray(o.initialPolicySet) ||
+      o.initialPolicySet.length === 0 ||
+      o.initialPolicySet.length > 1000 ||
+      !o.initialPolicySet.every((p) => typeof p === 'string' && POLICY_OID.test(p))
+    ) {
+      throw invalid(
+        '`initialPolicySet` must be a non-empty list of dotted policy OIDs such as "2.23.140.1.2.1" ("2.5.29.32.0" is anyPolicy).',
+      );
+    }
+  }
+  for (const k of ['requireExplicitPolicy', 'inhibitPolicyMapping', 'inhibitAnyPolicy'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw invalid(`\`${k}\` must be true or false.`);
   }
   if (o.at !== undefined) {
     const t = o.at instanceof Date ? o.at.getTime() : o.at;
@@ -259,16 +304,17 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
 
   const leaf = chainCertOf(leafInfo);
   const anchors = new Set<ChainCert>();
-  const byFingerprint = new Map<string, ChainCert>();
   const bySubject = new Map<string, ChainCert[]>();
+  // The same certificate given twice (same DER) is one node; compared byte for byte, not by
+  // a fingerprint, so no hash of a huge certificate is needed to verify it.
+  const find = (c: ChainCert) => bySubject.get(c.subjectKey)?.find((x) => bytesEqual(x.d.der, c.d.der));
   const add = (info: CertificateInfo, anchor: boolean) => {
-    const existing = byFingerprint.get(info.fingerprintSha256);
+    const c = info === leafInfo ? leaf : chainCertOf(info);
+    const existing = find(c);
     if (existing) {
       if (anchor) anchors.add(existing);
       return;
     }
-    const c = info === leafInfo ? leaf : chainCertOf(info);
-    byFingerprint.set(info.fingerprintSha256, c);
     if (anchor) anchors.add(c);
     const list = bySubject.get(c.subjectKey);
     if (list) list.push(c);
@@ -276,7 +322,7 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
   };
   for (const a of anchorParsed.certs) add(a, true);
   // The leaf is an anchor when it is pinned itself (same DER).
-  const pinned = byFingerprint.get(leafInfo.fingerprintSha256);
+  const pinned = find(leaf);
   for (const i of [...leafParsed.certs.slice(1), ...interParsed.certs]) add(i, false);
   const pool: CertPool = { anchors, bySubject };
 
@@ -286,7 +332,14 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
     options.at === undefined ? Date.now() : options.at instanceof Date ? options.at.getTime() : options.at;
   const ctx: ValidateContext = {
     at: new Date(Math.floor(at / 1000) * 1000),
-    purpose: options.purpose ?? 'any',
+    purpose: options.purpose,
+    profile: options.profile ?? (options.purpose === 'serverAuth' ? 'webpki' : 'rfc5280'),
+    policy: {
+      ...(options.initialPolicySet ? { initialPolicySet: options.initialPolicySet } : {}),
+      requireExplicitPolicy: options.requireExplicitPolicy ?? false,
+      inhibitPolicyMapping: options.inhibitPolicyMapping ?? false,
+      inhibitAnyPolicy: options.inhibitAnyPolicy ?? false,
+    },
     hostname: options.hostname,
     ip: options.ip,
     uri: options.uri,
@@ -320,6 +373,7 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
       depth: f.depth,
       ...(f.cert ? { certificate: f.cert.info } : {}),
       ...(f.missingIssuer !== undefined ? { missingIssuer: f.missingIssuer } : {}),
+      ...(f.profileRule !== undefined ? { profileRule: f.profileRule } : {}),
     };
   } catch (e) {
     if (e instanceof WorkLimitError) {

@@ -1,25 +1,25 @@
 import { MtlsError } from '../errors/mtls-error.js';
 import { exportSpki } from '../keys/export-key.js';
 import type { KeyPair } from '../keys/key-pair.js';
-import { ctx, oid, readSingle, seq, set, smallInteger } from '../lib/der.js';
+import { encodePem } from '../pem/pem-blocks.js';
+import { ctx, oid, readSingle, seq, set, smallInteger } from '../x509/der.js';
 import {
   encodeExtendedKeyUsage,
   encodeExtension,
   encodeGeneralNames,
   encodeKeyUsage,
-} from '../lib/extensions.js';
+} from '../x509/extensions.js';
 import {
   encodeName,
   type NameAttribute,
   type SubjectFields,
   subjectFromObject,
   subjectFromString,
-} from '../lib/name.js';
-import { type KeyUsage, OID } from '../lib/oids.js';
-import { encodePem } from '../lib/pem.js';
-import { signatureAlgorithmFor, signToBitString } from '../lib/sign.js';
+} from '../x509/name.js';
+import { type KeyUsage, OID } from '../x509/oids.js';
+import { signatureAlgorithmFor, signToBitString } from '../x509/sign.js';
 
-export type { SubjectFields } from '../lib/name.js';
+export type { SubjectFields } from '../x509/name.js';
 
 /** Options of {@link createCsr}. */
 export interface CreateCsrOptions {

@@ -1,7 +1,10 @@
 import { MtlsError } from '../errors/mtls-error.js';
+import { sha256, toBase64 } from '../hash/sha.js';
 import type { CryptoOptions } from '../keys/key-pair.js';
 import { getCrypto } from '../lib/crypto-provider.js';
+import { encodePem, toDer } from '../pem/pem-blocks.js';
 import {
+  checkAny,
   children,
   DerError,
   decodeBitString,
@@ -10,13 +13,11 @@ import {
   expectTag,
   readSingle,
   TAG,
-} from '../lib/der.js';
-import { parseExtensionList, parseKnownExtensions } from '../lib/extensions.js';
-import { commonNameOf, type NameAttribute, nameToString, parseName } from '../lib/name.js';
-import { type KeyUsage, OID } from '../lib/oids.js';
-import { encodePem, toDer } from '../lib/pem.js';
-import { sha256, toBase64 } from '../lib/sha.js';
-import { parseSignatureAlgorithm, spkiFacts, verifySignature } from '../lib/signature.js';
+} from '../x509/der.js';
+import { parseExtensionList, parseKnownExtensions } from '../x509/extensions.js';
+import { commonNameOf, type NameAttribute, nameToString, parseName } from '../x509/name.js';
+import { type KeyUsage, OID } from '../x509/oids.js';
+import { parseSignatureAlgorithm, spkiFacts, verifySignature } from '../x509/signature.js';
 
 /** What mtlskit reads from a PKCS#10 certificate signing request. */
 export interface CsrInfo {
@@ -65,7 +66,10 @@ export async function parseCsr(pemOrDer: string | Uint8Array, options: CryptoOpt
     );
     if (extra) throw new DerError('CertificationRequest has trailing fields');
     const info = expectTag(infoNode, TAG.SEQUENCE, 'CertificationRequestInfo');
-    const [version, subjectNode, spkiNode, attrsNode] = children(info);
+    const infoParts = children(info);
+    if (infoParts.length < 3 || infoParts.length > 4)
+      throw new DerError('CertificationRequestInfo must hold version, subject, key and attributes');
+    const [version, subjectNode, spkiNode, attrsNode] = infoParts;
     if (decodeSmallInt(expectTag(version, TAG.INTEGER, 'version')) !== 0)
       throw new DerError('CSR version must be 1');
     const subject = parseName(expectTag(subjectNode, TAG.SEQUENCE, 'subject'));
@@ -75,9 +79,15 @@ export async function parseCsr(pemOrDer: string | Uint8Array, options: CryptoOpt
     if (attrsNode) {
       expectTag(attrsNode, 0xa0, 'attributes');
       for (const attr of children(attrsNode)) {
-        const [t, values] = children(expectTag(attr, TAG.SEQUENCE, 'Attribute'));
-        if (decodeOid(expectTag(t, TAG.OID, 'attribute type').value) !== OID.extensionRequest) continue;
-        const first = children(expectTag(values, TAG.SET, 'attribute values'))[0];
+        const [t, values, extra] = children(expectTag(attr, TAG.SEQUENCE, 'Attribute'));
+        if (extra) throw new DerError('Attribute has trailing elements');
+        const type = decodeOid(expectTag(t, TAG.OID, 'attribute type').value);
+        const all = children(expectTag(values, TAG.SET, 'attribute values'));
+        if (all.length === 0) throw new DerError('Attribute without values');
+        for (const v of all) checkAny(v);
+        if (type !== OID.extensionRequest) continue;
+        if (all.length !== 1) throw new DerError('extensionRequest must have exactly one value');
+        const first = all[0];
         ext = parseKnownExtensions(parseExtensionList(expectTag(first, TAG.SEQUENCE, 'extensionRequest')));
       }
     }

@@ -1,13 +1,14 @@
 import { type CertificateInfo, decodedOf } from '../cert/parse-certificate.js';
 import { parseCertificates } from '../cert/parse-certificates.js';
-import type { ChainPurpose, ChainVerdict } from '../chain/chain-verdict.js';
+import type { ChainProfile, ChainPurpose, ChainVerdict } from '../chain/chain-verdict.js';
+import { matchHostname, matchIp } from '../chain/names/hostname.js';
 import { verifyChain } from '../chain/verify-chain.js';
 import { MtlsError } from '../errors/mtls-error.js';
 import { keyMatchesCertificate } from '../keys/key-matches-certificate.js';
 import type { CryptoOptions, KeyPair } from '../keys/key-pair.js';
 import { getCrypto } from '../lib/crypto-provider.js';
-import { formatIp, parseIp } from '../lib/ip.js';
-import { verifySignature } from '../lib/signature.js';
+import { parseIp } from '../x509/ip-address.js';
+import { verifySignature } from '../x509/signature.js';
 import type { Finding, FindingCode, FindingSeverity } from './finding.js';
 
 const DAY = 86_400_000;
@@ -32,6 +33,12 @@ export interface DiagnoseOptions extends CryptoOptions {
   peerTrustAnchors?: DiagnoseCertificates;
   /** What the certificate is used for. Default `'clientAuth'`. */
   purpose?: ChainPurpose;
+  /**
+   * The rules the chain is held to (see VerifyChainOptions.profile). Default: `'webpki'` for
+   * `purpose: 'serverAuth'`, `'rfc5280'` otherwise. A webpki-only refusal says in its message
+   * that Node's TLS stack would accept the chain.
+   */
+  profile?: ChainProfile;
   /**
    * A glob (`*` any run of characters, `?` one character) the leaf's common name must match,
    * e.g. `alloc:*` for gateways that want the allocation token. Default: not checked.
@@ -97,18 +104,6 @@ function matchesGlob(pattern: string, text: string): boolean {
     .replace(/\*/g, '.*')
     .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 's').test(text);
-}
-
-/** RFC 6125: a wildcard only as the whole left-most label, matching exactly one label. */
-function dnsMatches(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase().replace(/\.$/, '');
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (p === h) return true;
-  if (!p.startsWith('*.')) return false;
-  const rest = p.slice(1);
-  if (!h.endsWith(rest)) return false;
-  const label = h.slice(0, h.length - rest.length);
-  return label.length > 0 && !label.includes('.') && rest.split('.').length > 2;
 }
 
 const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -384,12 +379,13 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
   if (options.hostname !== undefined && options.hostname !== '') {
     const host = options.hostname;
     const ipBytes = parseIp(host);
+    // The same matcher as verifyChain: the two never disagree about a host name.
     const ok = ipBytes
-      ? leaf.ipAddresses.some((a) => {
-          const b = parseIp(a);
-          return b !== undefined && formatIp(b) === formatIp(ipBytes);
-        })
-      : leaf.dnsNames.some((p) => dnsMatches(p, host));
+      ? matchIp(
+          host,
+          leaf.ipAddresses.flatMap((a) => parseIp(a) ?? []),
+        )
+      : matchHostname(host, leaf.dnsNames);
     if (!ok) {
       const names = [...leaf.dnsNames.map((d) => `DNS:${d}`), ...leaf.ipAddresses.map((i) => `IP:${i}`)];
       out.add(
@@ -453,7 +449,15 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
 
   // 6. Trust: our own CA file, then the peer's.
   const verify = (trustAnchors: CertificateInfo[]): Promise<ChainVerdict> =>
-    verifyChain({ leaf, intermediates: sent, trustAnchors, at, purpose, ...(crypto ? { crypto } : {}) });
+    verifyChain({
+      leaf,
+      intermediates: sent,
+      trustAnchors,
+      at,
+      purpose,
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(crypto ? { crypto } : {}),
+    });
   let trustedChain: CertificateInfo[] | undefined;
   if (anchors.length > 0) {
     const verdict = await verify(anchors);

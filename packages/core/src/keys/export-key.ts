@@ -1,6 +1,6 @@
 import { getCrypto } from '../lib/crypto-provider.js';
 import { unsupportedWrap } from '../lib/key-params.js';
-import { encodePem } from '../lib/pem.js';
+import { encodePem } from '../pem/pem-blocks.js';
 import type { KeyPair } from './key-pair.js';
 
 /**

@@ -1,5 +1,7 @@
 import { MtlsError } from '../errors/mtls-error.js';
 import { bufferOf, getCrypto } from '../lib/crypto-provider.js';
+import { withEd25519Fallback } from '../lib/key-params.js';
+import { decodePemBlocks, toDer } from '../pem/pem-blocks.js';
 import {
   children,
   DerError,
@@ -12,10 +14,8 @@ import {
   seq,
   smallInteger,
   TAG,
-} from '../lib/der.js';
-import { withEd25519Fallback } from '../lib/key-params.js';
-import { OID } from '../lib/oids.js';
-import { decodePemBlocks, toDer } from '../lib/pem.js';
+} from '../x509/der.js';
+import { OID } from '../x509/oids.js';
 import type { CryptoOptions, KeyAlgorithmName, KeyPair } from './key-pair.js';
 
 const CURVE_BY_OID: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { decodePemBlocks, encodePem, MAX_BUNDLE_BYTES } from '../lib/pem.js';
+import { decodePemBlocks, encodePem, MAX_BUNDLE_BYTES } from './pem-blocks.js';
 
 /**
  * Splits a PEM bundle into its certificates, each as normalised PEM (64-column base64,

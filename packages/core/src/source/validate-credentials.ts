@@ -18,7 +18,11 @@ export interface CredentialsInput {
 
 /** Options of {@link validateCredentials}. */
 export interface ValidateCredentialsOptions {
-  /** What the leaf is checked for. Default `'any'` (the same identity often acts as client and server). */
+  /**
+   * What the leaf is checked for. Default: TLS, as a client or as a server (the same identity
+   * often acts as both), so a code-signing-only certificate is refused. `'any'` skips the
+   * usage checks and must be asked for.
+   */
   purpose?: ChainPurpose;
   /** Where "now" comes from. Default `Date.now`. */
   clock?: { now(): number };
@@ -141,13 +145,26 @@ export async function validateCredentials(
       { notAfter: leaf.notAfter.toISOString() },
     );
   }
-  const verdict = await verifyChain({
-    leaf,
-    intermediates: chain.slice(1),
-    trustAnchors: anchors,
-    at: new Date(now),
-    purpose: options.purpose ?? 'any',
-  });
+  // Our own identity is checked against RFC 5280, not the CA/Browser Forum rules of the
+  // webpki profile: private mTLS PKIs (SAN-less service certificates) are the norm here.
+  const verify = (purpose: ChainPurpose) =>
+    verifyChain({
+      leaf,
+      intermediates: chain.slice(1),
+      trustAnchors: anchors,
+      at: new Date(now),
+      purpose,
+      profile: 'rfc5280',
+    });
+  let verdict = await verify(options.purpose ?? 'clientAuth');
+  if (
+    options.purpose === undefined &&
+    !verdict.ok &&
+    (verdict.code === 'EXTENDED_KEY_USAGE' || verdict.code === 'KEY_USAGE')
+  ) {
+    const asServer = await verify('serverAuth');
+    if (asServer.ok) verdict = asServer;
+  }
   if (!verdict.ok) {
     throw invalid(
       'ERR_MTLS_CHAIN_INVALID',

@@ -2,7 +2,8 @@
 // constraints, policy constraints) and CRLs signed by a test CA.
 import type { CertificateAuthority } from '../../src/ca/create-certificate-authority.js';
 import type { KeyPair } from '../../src/keys/key-pair.js';
-import { decodeCertificate } from '../../src/lib/decode-certificate.js';
+import { encodePem } from '../../src/pem/pem-blocks.js';
+import { decodeCertificate } from '../../src/x509/decode-certificate.js';
 import {
   boolean,
   ctx,
@@ -13,11 +14,10 @@ import {
   time,
   tlv,
   unsignedInteger,
-} from '../../src/lib/der.js';
-import { parseIp } from '../../src/lib/ip.js';
-import { encodeName, subjectFromString } from '../../src/lib/name.js';
-import { encodePem } from '../../src/lib/pem.js';
-import { signatureAlgorithmFor, signToBitString } from '../../src/lib/sign.js';
+} from '../../src/x509/der.js';
+import { parseIp } from '../../src/x509/ip-address.js';
+import { encodeName, subjectFromString } from '../../src/x509/name.js';
+import { signatureAlgorithmFor, signToBitString } from '../../src/x509/sign.js';
 
 export const NC_OID = '2.5.29.30';
 const enc = new TextEncoder();
@@ -81,6 +81,8 @@ export interface CrlOptions {
   thisUpdate?: Date;
   nextUpdate?: Date;
   crlNumberCritical?: boolean;
+  /** Add an issuingDistributionPoint (onlyContainsUserCerts), critical or not. */
+  issuingDistributionPoint?: { critical: boolean };
   /** Sign with this key instead of the CA's (for a bad CRL signature). */
   signWith?: KeyPair;
 }
@@ -108,6 +110,13 @@ export async function makeCrl(ca: CertificateAuthority, o: CrlOptions = {}): Pro
     o.crlNumberCritical
       ? seq(oid('2.5.29.20'), boolean(true), octetString(smallInteger(7)))
       : seq(oid('2.5.29.20'), octetString(smallInteger(7))),
+    ...(o.issuingDistributionPoint
+      ? [
+          o.issuingDistributionPoint.critical
+            ? seq(oid('2.5.29.28'), boolean(true), octetString(seq(tlv(0x81, new Uint8Array([0xff])))))
+            : seq(oid('2.5.29.28'), octetString(seq(tlv(0x81, new Uint8Array([0xff]))))),
+        ]
+      : []),
   );
   const tbs = seq(
     smallInteger(1),

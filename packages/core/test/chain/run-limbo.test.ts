@@ -45,11 +45,19 @@ describe('runLimbo on shared/limbo/limbo-public.json', () => {
     }
   });
 
-  it('skips cases that need certificate policy processing, with the reason', async () => {
-    const tc = { ...suite.testcases[0]!, id: 'x::policy', features: ['has-cert-policies'] };
-    const r = await runLimboCase(tc);
-    expect(r.actual_result).toBe('SKIPPED');
-    expect(r.context).toMatch(/policy/);
+  it('skips no testcase: policy features run, and the profile follows validation_kind only', async () => {
+    const tc = suite.testcases.find((t) => t.id === 'webpki::cn::case-mismatch')!;
+    const asServer = await runLimboCase({ ...tc, features: ['has-cert-policies'] });
+    expect(asServer.actual_result).toBe('FAILURE');
+    expect(asServer.context).toMatch(/CA\/B BR 7\.1\.4\.3/);
+    // The same chain as a CLIENT case is held to RFC 5280 only, whatever the id says.
+    const asClient = await runLimboCase({
+      ...tc,
+      id: 'webpki::x',
+      validation_kind: 'CLIENT',
+      extended_key_usage: [],
+    });
+    expect(asClient.context).not.toMatch(/CA\/B BR/);
   });
 
   it('refuses something that is not a suite with ERR_MTLS_INVALID_ARGUMENT', async () => {

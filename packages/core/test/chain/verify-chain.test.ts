@@ -7,7 +7,7 @@ import {
 } from '@mtlskit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/chain/verify-chain.js';
-import { ia5String, oid, seq, tlv } from '../../src/lib/der.js';
+import { ia5String, oid, seq, tlv } from '../../src/x509/der.js';
 import { makeCrl, ncExtension, sanWithOtherName } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -53,6 +53,7 @@ describe('verifyChain: valid chains and inputs', () => {
   it('accepts DER bytes, CertificateInfo objects and arrays', async () => {
     const leaf = await clientLeaf();
     const v = await verifyChain({
+      purpose: 'any',
       leaf: leaf.certificate.der,
       intermediates: [inter.certificate],
       trustAnchors: [root.certificatePem],
@@ -61,7 +62,11 @@ describe('verifyChain: valid chains and inputs', () => {
   });
 
   it('accepts a leaf that is itself a trust anchor (a pinned certificate)', async () => {
-    const v = await verifyChain({ leaf: root.certificatePem, trustAnchors: root.certificatePem });
+    const v = await verifyChain({
+      purpose: 'any',
+      leaf: root.certificatePem,
+      trustAnchors: root.certificatePem,
+    });
     expect(v.ok && v.chain.length).toBe(1);
   });
 
@@ -72,9 +77,9 @@ describe('verifyChain: valid chains and inputs', () => {
         keyAlgorithm,
       });
       const leaf = await r.issue({ subject: { commonName: 'x' }, keyAlgorithm });
-      expect((await verifyChain({ leaf: leaf.certificatePem, trustAnchors: r.certificatePem })).ok).toBe(
-        true,
-      );
+      expect(
+        (await verifyChain({ purpose: 'any', leaf: leaf.certificatePem, trustAnchors: r.certificatePem })).ok,
+      ).toBe(true);
     }
   });
 
@@ -98,6 +103,7 @@ describe('verifyChain: valid chains and inputs', () => {
     const ica = new CA(viaNew.certificate, key, viaNew.chainPem);
     const leaf = await ica.issue({ subject: { commonName: 'svc' } });
     const v = await verifyChain({
+      purpose: 'any',
       leaf: leaf.certificatePem,
       intermediates: [viaOld.certificatePem, viaNew.certificatePem],
       trustAnchors: [oldRoot.certificatePem, newRoot.certificatePem],
@@ -105,6 +111,7 @@ describe('verifyChain: valid chains and inputs', () => {
     expect(v.ok && v.chain[2]!.subject).toBe('CN=New Root');
     // With only the expired cross-certificate, the verdict names the expiry.
     const only = await verifyChain({
+      purpose: 'any',
       leaf: leaf.certificatePem,
       intermediates: viaOld.certificatePem,
       trustAnchors: oldRoot.certificatePem,
@@ -118,6 +125,7 @@ describe('verifyChain: failure codes', () => {
     const leaf = await clientLeaf();
     expectFail(
       await verifyChain({
+        purpose: 'any',
         leaf: leaf.chainPem,
         trustAnchors: root.certificatePem,
         at: Date.now() + 2 * 86_400_000,
@@ -127,6 +135,7 @@ describe('verifyChain: failure codes', () => {
     );
     expectFail(
       await verifyChain({
+        purpose: 'any',
         leaf: leaf.chainPem,
         trustAnchors: root.certificatePem,
         at: Date.now() - 86_400_000,
@@ -141,6 +150,7 @@ describe('verifyChain: failure codes', () => {
     const leaf2 = await shortIca.issue({ subject: { commonName: 'a' }, validityMs: 10 * HOUR });
     expectFail(
       await verifyChain({
+        purpose: 'any',
         leaf: leaf2.chainPem,
         trustAnchors: root.certificatePem,
         at: Date.now() + 5 * HOUR,
@@ -156,7 +166,11 @@ describe('verifyChain: failure codes', () => {
       subject: { commonName: 'Test Root', organization: 'Acme' },
     });
     const v = expectFail(
-      await verifyChain({ leaf: leaf.certificatePem, trustAnchors: regenerated.certificatePem }),
+      await verifyChain({
+        purpose: 'any',
+        leaf: leaf.certificatePem,
+        trustAnchors: regenerated.certificatePem,
+      }),
       'ISSUER_KEY_MISMATCH',
       0,
     );
@@ -164,7 +178,7 @@ describe('verifyChain: failure codes', () => {
     // The same with an intermediate in between.
     const leaf2 = await clientLeaf();
     expectFail(
-      await verifyChain({ leaf: leaf2.chainPem, trustAnchors: regenerated.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf2.chainPem, trustAnchors: regenerated.certificatePem }),
       'ISSUER_KEY_MISMATCH',
       1,
     );
@@ -173,7 +187,7 @@ describe('verifyChain: failure codes', () => {
   it('MISSING_INTERMEDIATE names the missing issuer', async () => {
     const leaf = await clientLeaf();
     const v = expectFail(
-      await verifyChain({ leaf: leaf.certificatePem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.certificatePem, trustAnchors: root.certificatePem }),
       'MISSING_INTERMEDIATE',
       0,
     );
@@ -182,6 +196,7 @@ describe('verifyChain: failure codes', () => {
     const leaf2 = await sub.issue({ subject: { commonName: 'b' } });
     const v2 = expectFail(
       await verifyChain({
+        purpose: 'any',
         leaf: leaf2.certificatePem,
         intermediates: sub.certificatePem,
         trustAnchors: root.certificatePem,
@@ -196,13 +211,17 @@ describe('verifyChain: failure codes', () => {
     const other = await createCertificateAuthority({ subject: { commonName: 'Someone Else' } });
     const leaf = await other.issue({ subject: { commonName: 'c' } });
     const v = expectFail(
-      await verifyChain({ leaf: leaf.certificatePem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.certificatePem, trustAnchors: root.certificatePem }),
       'UNKNOWN_ISSUER',
       0,
     );
     expect(v.missingIssuer).toBe('CN=Someone Else');
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem + other.certificatePem, trustAnchors: root.certificatePem }),
+      await verifyChain({
+        purpose: 'any',
+        leaf: leaf.chainPem + other.certificatePem,
+        trustAnchors: root.certificatePem,
+      }),
       'UNKNOWN_ISSUER',
       1,
     );
@@ -211,7 +230,7 @@ describe('verifyChain: failure codes', () => {
   it('BAD_SIGNATURE when the certificate was signed by another key', async () => {
     const leaf = await inter.issue({ subject: { commonName: 'forged' }, signWith: spareKey });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
       'BAD_SIGNATURE',
       0,
     );
@@ -227,7 +246,39 @@ describe('verifyChain: failure codes', () => {
     const { CertificateAuthority: CA } = await import('@mtlskit/core');
     const fake = new CA(notCa.certificate, key, notCa.chainPem);
     const leaf = await fake.issue({ subject: { commonName: 'd' } });
-    expectFail(await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }), 'NOT_A_CA', 1);
+    expectFail(
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      'NOT_A_CA',
+      1,
+    );
+    // In both profiles, and also when the end-entity carries keyCertSign (a profile violation
+    // of its own): the cause to act on is the end-entity used as issuer.
+    for (const profile of ['webpki', 'rfc5280'] as const) {
+      const v = await verifyChain({
+        purpose: 'serverAuth',
+        profile,
+        leaf: leaf.chainPem,
+        trustAnchors: root.certificatePem,
+      });
+      expect(v).toMatchObject({ ok: false, code: 'NOT_A_CA', depth: 1 });
+      if (!v.ok)
+        expect(v.message).toContain('this certificate is an end-entity certificate used as an issuer');
+    }
+    const key2 = await generateKeyPair();
+    const signing = await root.issue({
+      profile: 'client',
+      subject: { commonName: 'Signing EE' },
+      publicKey: key2,
+      keyUsage: ['digitalSignature', 'keyCertSign'],
+    });
+    const leaf2 = await new CA(signing.certificate, key2, signing.chainPem).issue({
+      subject: { commonName: 'd2' },
+    });
+    expectFail(
+      await verifyChain({ purpose: 'any', leaf: leaf2.chainPem, trustAnchors: root.certificatePem }),
+      'NOT_A_CA',
+      1,
+    );
   });
 
   it('PATH_LENGTH_EXCEEDED, with self-issued certificates not counted', async () => {
@@ -235,7 +286,7 @@ describe('verifyChain: failure codes', () => {
     const below = await tight.createIntermediate({ subject: { commonName: 'Below' } });
     const leaf = await below.issue({ subject: { commonName: 'e' } });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
       'PATH_LENGTH_EXCEEDED',
       1,
     );
@@ -243,13 +294,14 @@ describe('verifyChain: failure codes', () => {
     const i0 = await r0.createIntermediate({ subject: { commonName: 'I0' } });
     const leaf0 = await i0.issue({ subject: { commonName: 'f' } });
     expectFail(
-      await verifyChain({ leaf: leaf0.chainPem, trustAnchors: r0.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf0.chainPem, trustAnchors: r0.certificatePem }),
       'PATH_LENGTH_EXCEEDED',
       1,
     );
     expect(
       (
         await verifyChain({
+          purpose: 'any',
           leaf: (await r0.issue({ subject: { commonName: 'g' } })).certificatePem,
           trustAnchors: r0.certificatePem,
         })
@@ -260,11 +312,23 @@ describe('verifyChain: failure codes', () => {
   it('DEPTH_EXCEEDED beyond maxDepth intermediates', async () => {
     const leaf = await clientLeaf();
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, maxDepth: 0 }),
+      await verifyChain({
+        purpose: 'any',
+        leaf: leaf.chainPem,
+        trustAnchors: root.certificatePem,
+        maxDepth: 0,
+      }),
       'DEPTH_EXCEEDED',
     );
     expect(
-      (await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, maxDepth: 1 })).ok,
+      (
+        await verifyChain({
+          purpose: 'any',
+          leaf: leaf.chainPem,
+          trustAnchors: root.certificatePem,
+          maxDepth: 1,
+        })
+      ).ok,
     ).toBe(true);
   });
 
@@ -274,7 +338,11 @@ describe('verifyChain: failure codes', () => {
       keyUsage: ['cRLSign'],
     });
     const leaf = await noSign.issue({ subject: { commonName: 'h' } });
-    expectFail(await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }), 'KEY_USAGE', 1);
+    expectFail(
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      'KEY_USAGE',
+      1,
+    );
     const odd = await inter.issue({ subject: { commonName: 'i' }, keyUsage: ['dataEncipherment'] });
     expectFail(
       await verifyChain({ leaf: odd.chainPem, trustAnchors: root.certificatePem, purpose: 'clientAuth' }),
@@ -329,25 +397,31 @@ describe('verifyChain: failure codes', () => {
       subject: { commonName: 'l' },
       extendedKeyUsage: ['clientAuth', 'anyExtendedKeyUsage'],
     });
-    expectFail(
-      await verifyChain({ leaf: anyLeaf.chainPem, trustAnchors: root.certificatePem, purpose: 'clientAuth' }),
-      'EXTENDED_KEY_USAGE',
-      0,
-    );
+    // RFC 5280 §4.2.1.12 lets anyExtendedKeyUsage stand for every purpose; CA/B BR 7.1.2.7.10
+    // forbids it in a TLS leaf, so only the webpki profile refuses it, and says so.
+    const anyOpts = {
+      leaf: anyLeaf.chainPem,
+      trustAnchors: root.certificatePem,
+      purpose: 'clientAuth',
+    } as const;
+    expect((await verifyChain(anyOpts)).ok).toBe(true);
+    const strict = await verifyChain({ ...anyOpts, profile: 'webpki' });
+    expectFail(strict, 'EXTENDED_KEY_USAGE', 0);
+    expect(strict).toMatchObject({ profileRule: 'CA/B BR 7.1.2.7.10' });
   });
 
   it('UNHANDLED_CRITICAL_EXTENSION in a leaf or an intermediate', async () => {
     const ext = [{ oid: '1.3.6.1.4.1.55738.666.1', critical: true, value: seq() }];
     const leaf = await inter.issue({ subject: { commonName: 'm' }, extensions: ext });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
       'UNHANDLED_CRITICAL_EXTENSION',
       0,
     );
     const ica = await root.createIntermediate({ subject: { commonName: 'Odd CA' }, extensions: ext });
     const leaf2 = await ica.issue({ subject: { commonName: 'n' } });
     expectFail(
-      await verifyChain({ leaf: leaf2.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf2.chainPem, trustAnchors: root.certificatePem }),
       'UNHANDLED_CRITICAL_EXTENSION',
       1,
     );
@@ -355,9 +429,10 @@ describe('verifyChain: failure codes', () => {
       subject: { commonName: 'o' },
       extensions: [{ ...ext[0]!, critical: false }],
     });
-    expect((await verifyChain({ leaf: nonCritical.chainPem, trustAnchors: root.certificatePem })).ok).toBe(
-      true,
-    );
+    expect(
+      (await verifyChain({ purpose: 'any', leaf: nonCritical.chainPem, trustAnchors: root.certificatePem }))
+        .ok,
+    ).toBe(true);
   });
 
   it('PROFILE_VIOLATION: non-critical policyConstraints, SAN not critical with an empty subject', async () => {
@@ -365,7 +440,7 @@ describe('verifyChain: failure codes', () => {
     const ica = await root.createIntermediate({ subject: { commonName: 'PC CA' }, extensions: pc });
     const leaf = await ica.issue({ subject: { commonName: 'p' } });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
       'PROFILE_VIOLATION',
       1,
     );
@@ -373,14 +448,16 @@ describe('verifyChain: failure codes', () => {
       subject: { commonName: 'PC CA 2' },
       extensions: [{ ...pc[0]!, critical: true }],
     });
-    expect(
-      (
-        await verifyChain({
-          leaf: (await crit.issue({ subject: { commonName: 'q' } })).chainPem,
-          trustAnchors: root.certificatePem,
-        })
-      ).ok,
-    ).toBe(true);
+    // requireExplicitPolicy 0 (RFC 5280 §6.1.4 (i)): every certificate below needs a policy.
+    expectFail(
+      await verifyChain({
+        purpose: 'any',
+        leaf: (await crit.issue({ subject: { commonName: 'q' } })).chainPem,
+        trustAnchors: root.certificatePem,
+      }),
+      'CERTIFICATE_POLICY',
+      0,
+    );
   });
 });
 
@@ -433,7 +510,12 @@ describe('verifyChain: names', () => {
         extensions: [{ oid: '2.5.29.17', value }],
       });
       expectFail(
-        await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, hostname: host }),
+        await verifyChain({
+          purpose: 'any',
+          leaf: leaf.chainPem,
+          trustAnchors: root.certificatePem,
+          hostname: host,
+        }),
         'NAME_MISMATCH',
         0,
       );
@@ -448,6 +530,7 @@ describe('verifyChain: names', () => {
     });
     expectFail(
       await verifyChain({
+        purpose: 'any',
         leaf: leaf.chainPem,
         trustAnchors: root.certificatePem,
         hostname: 'cn-only.example.com',
@@ -468,7 +551,7 @@ describe('verifyChain: name constraints', () => {
       extensions: [ncExtension(nc)],
     });
     const leaf = await ica.issue({ subject: { commonName: 'leaf' }, profile: 'both', ...leafOpts });
-    return verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem });
+    return verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem });
   }
 
   it('DNS: permitted subtrees admit sub-domains; excluded subtrees win', async () => {
@@ -566,10 +649,12 @@ describe('verifyChain: name constraints', () => {
       extensions: [ncExtension({ permitted: ['dn:O=Acme'] })],
     });
     const ok = await ica.issue({ subject: { organization: 'Acme', commonName: 'x' } });
-    expect((await verifyChain({ leaf: ok.chainPem, trustAnchors: root.certificatePem })).ok).toBe(true);
+    expect(
+      (await verifyChain({ purpose: 'any', leaf: ok.chainPem, trustAnchors: root.certificatePem })).ok,
+    ).toBe(true);
     const bad = await ica.issue({ subject: { organization: 'Other', commonName: 'x' } });
     expectFail(
-      await verifyChain({ leaf: bad.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: bad.chainPem, trustAnchors: root.certificatePem }),
       'NAME_CONSTRAINTS',
       0,
     );
@@ -585,7 +670,7 @@ describe('verifyChain: name constraints', () => {
       extensions: [{ oid: '2.5.29.17', critical: false, value: sanWithOtherName('x.example.com') }],
     });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
       'NAME_CONSTRAINTS',
       0,
     );
@@ -602,7 +687,7 @@ describe('verifyChain: name constraints', () => {
       extensions: [ncExtension({ permitted: ['dns:example.com'] })],
     });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
       'PROFILE_VIOLATION',
       0,
     );
@@ -620,7 +705,7 @@ describe('verifyChain: name constraints', () => {
       dnsNames: ['a.example.com'],
     });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: leaf.chainPem, trustAnchors: root.certificatePem }),
       'NAME_CONSTRAINTS',
       1,
     );
@@ -632,17 +717,36 @@ describe('verifyChain: CRLs', () => {
     const leaf = await clientLeaf();
     const crl = await makeCrl(inter, { revoked: [{ serial: leaf.certificate.serialNumber }] });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, crls: crl }),
+      await verifyChain({
+        purpose: 'any',
+        leaf: leaf.chainPem,
+        trustAnchors: root.certificatePem,
+        crls: crl,
+      }),
       'REVOKED',
       0,
     );
     const other = await makeCrl(inter, { revoked: [{ serial: '0abc' }] });
     expect(
-      (await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, crls: [other] })).ok,
+      (
+        await verifyChain({
+          purpose: 'any',
+          leaf: leaf.chainPem,
+          trustAnchors: root.certificatePem,
+          crls: [other],
+        })
+      ).ok,
     ).toBe(true);
     const removed = await makeCrl(inter, { revoked: [{ serial: leaf.certificate.serialNumber, reason: 8 }] });
     expect(
-      (await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, crls: removed })).ok,
+      (
+        await verifyChain({
+          purpose: 'any',
+          leaf: leaf.chainPem,
+          trustAnchors: root.certificatePem,
+          crls: removed,
+        })
+      ).ok,
     ).toBe(true);
   });
 
@@ -653,11 +757,23 @@ describe('verifyChain: CRLs', () => {
       signWith: spareKey,
     });
     expect(
-      (await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, crls: forged })).ok,
+      (
+        await verifyChain({
+          purpose: 'any',
+          leaf: leaf.chainPem,
+          trustAnchors: root.certificatePem,
+          crls: forged,
+        })
+      ).ok,
     ).toBe(true);
     const critical = await makeCrl(inter, { crlNumberCritical: true });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, crls: critical }),
+      await verifyChain({
+        purpose: 'any',
+        leaf: leaf.chainPem,
+        trustAnchors: root.certificatePem,
+        crls: critical,
+      }),
       'CRL_INVALID',
       0,
     );
@@ -666,7 +782,12 @@ describe('verifyChain: CRLs', () => {
       nextUpdate: new Date(Date.now() - HOUR),
     });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, crls: stale }),
+      await verifyChain({
+        purpose: 'any',
+        leaf: leaf.chainPem,
+        trustAnchors: root.certificatePem,
+        crls: stale,
+      }),
       'CRL_INVALID',
       0,
     );
@@ -676,7 +797,12 @@ describe('verifyChain: CRLs', () => {
     const leaf = await clientLeaf();
     const crl = await makeCrl(root, { revoked: [{ serial: inter.certificate.serialNumber }] });
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, crls: crl }),
+      await verifyChain({
+        purpose: 'any',
+        leaf: leaf.chainPem,
+        trustAnchors: root.certificatePem,
+        crls: crl,
+      }),
       'REVOKED',
       1,
     );
@@ -686,17 +812,18 @@ describe('verifyChain: CRLs', () => {
 describe('verifyChain: bad input', () => {
   it('gives MALFORMED verdicts for unreadable chain data', async () => {
     expectFail(
-      await verifyChain({ leaf: 'not a certificate', trustAnchors: root.certificatePem }),
+      await verifyChain({ purpose: 'any', leaf: 'not a certificate', trustAnchors: root.certificatePem }),
       'MALFORMED',
       0,
     );
     const pem = (await clientLeaf()).certificatePem;
     const broken = pem.replace(/[A-Za-z]{8}(?=\n-----END)/, 'AAAAAAAA');
-    const v = await verifyChain({ leaf: broken, trustAnchors: root.certificatePem });
+    const v = await verifyChain({ purpose: 'any', leaf: broken, trustAnchors: root.certificatePem });
     expect(v.ok).toBe(false);
     const leaf = await clientLeaf();
     expectFail(
       await verifyChain({
+        purpose: 'any',
         leaf: leaf.certificatePem,
         intermediates: 'garbage',
         trustAnchors: root.certificatePem,
@@ -704,11 +831,17 @@ describe('verifyChain: bad input', () => {
       'MALFORMED',
     );
     expectFail(
-      await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, crls: 'junk' }),
+      await verifyChain({
+        purpose: 'any',
+        leaf: leaf.chainPem,
+        trustAnchors: root.certificatePem,
+        crls: 'junk',
+      }),
       'MALFORMED',
     );
     expectFail(
       await verifyChain({
+        purpose: 'any',
         leaf: leaf.chainPem,
         trustAnchors: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
       }),
@@ -737,7 +870,12 @@ describe('verifyChain: bad input', () => {
 
   it('keeps private keys out of verdicts', async () => {
     const leaf = await clientLeaf();
-    const v = await verifyChain({ leaf: leaf.chainPem, trustAnchors: root.certificatePem, at: 0 });
+    const v = await verifyChain({
+      purpose: 'any',
+      leaf: leaf.chainPem,
+      trustAnchors: root.certificatePem,
+      at: 0,
+    });
     expect(JSON.stringify(v)).not.toContain('PRIVATE KEY');
     expect(parseCertificate(leaf.certificatePem).subject).toBe('CN=agent-1');
   });

@@ -221,6 +221,25 @@ describe('diagnose', () => {
     expect(codes(asServer)).toEqual(['OK']);
   });
 
+  it('says when only the webpki profile refuses a server chain that Node would accept', async () => {
+    const server = await intermediate.issue({
+      profile: 'server',
+      subject: { commonName: 'SVC.example.com' },
+      dnsNames: ['svc.example.com'],
+      validityMs: 30 * DAY,
+    });
+    const opts = {
+      certificate: server.chainPem,
+      trustAnchors: root.certificatePem,
+      purpose: 'serverAuth' as const,
+    };
+    const webpki = await diagnose(opts);
+    expect(webpki.map((x) => x.message).join(' ')).toMatch(
+      /CA\/B BR 7\.1\.4\.3, webpki profile; Node's TLS stack would accept it/,
+    );
+    expect(codes(await diagnose({ ...opts, profile: 'rfc5280' }))).toEqual(['OK']);
+  });
+
   it('matches the common name against a glob and explains the alloc: case', async () => {
     const f = find(
       await diagnose({

@@ -42,7 +42,7 @@ export type FileCredentialSourceOptions = (CredentialFiles | CredentialDirectory
   pollInterval?: number;
   /** Wait this long (ms) after the last file event before reading. Default `100`. */
   debounce?: number;
-  /** What the certificate is validated for. Default `'any'`. */
+  /** What the certificate is validated for. Default: TLS as a client or a server (`'any'` skips the usage checks). */
   purpose?: 'clientAuth' | 'serverAuth' | 'any';
   /** Where "now" comes from for validation and expiry events. Default: the system clock. */
   clock?: Clock;
@@ -100,7 +100,7 @@ export class FileCredentialSource extends EventEmitter implements CredentialSour
     this.#debounce = durationOption('debounce', options.debounce, 100)!;
     const poll = durationOption('pollInterval', options.pollInterval, 10_000)!;
     this.#inner = new MutableCredentialSource({
-      purpose: options.purpose ?? 'any',
+      ...(options.purpose ? { purpose: options.purpose } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     });
     this.#tracker = new ExpiryTracker({

@@ -1,0 +1,130 @@
+import { latin1At, scanGeneralNames } from '../../x509/general-names-scan.js';
+import { formatIp, parseIp } from '../../x509/ip-address.js';
+import { commonNameOf } from '../../x509/name.js';
+import type { ChainCert } from '../path/chain-cert.js';
+import { fail, type PathFailure, type ValidateContext } from '../validate/path-failure.js';
+import { matchEmail, matchHostnameInSan, matchIp, matchUri } from './hostname.js';
+import { describe } from './name-constraints.js';
+
+/** The leaf's identity: host name, IP, URI and email references (RFC 6125). */
+export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): PathFailure | undefined {
+  const n = path.length;
+  // 7. The leaf's identity.
+  const leaf = path[0]!;
+  // Made only when needed: a leaf may carry 100,000 SANs.
+  const sans = () => leaf.sans ?? [];
+  const ipSans = () => ipsOf(leaf.sanDer);
+  const list = () =>
+    sans().slice(0, 20).map(describe).join(', ') +
+    (sans().length > 20 ? `, … (${sans().length} in all)` : '');
+  const sanList = { toString: () => list() || 'none' };
+  if (ctx.hostname !== undefined) {
+    const asIp = parseIp(ctx.hostname);
+    const ok = asIp ? matchIp(ctx.hostname, ipSans()) : matchHostnameInSan(ctx.hostname, leaf.sanDer);
+    if (!ok) {
+      return fail(
+        'NAME_MISMATCH',
+        path,
+        0,
+        `is not valid for "${ctx.hostname}" (its subjectAltName: ${sanList}; the common name is not used). Issue it with ${asIp ? 'an IP' : 'a DNS'} SAN for that name, or connect with a name it has.`,
+      );
+    }
+  }
+  if (ctx.ip !== undefined && !matchIp(ctx.ip, ipSans())) {
+    return fail(
+      'NAME_MISMATCH',
+      path,
+      0,
+      `is not valid for IP ${ctx.ip} (its subjectAltName: ${sanList}). Issue it with that IP address SAN.`,
+    );
+  }
+  if (
+    ctx.uri !== undefined &&
+    !matchUri(
+      ctx.uri,
+      sans().flatMap((s) => (s.kind === 'uri' ? [s.value] : [])),
+    )
+  ) {
+    return fail(
+      'NAME_MISMATCH',
+      path,
+      0,
+      `does not carry the URI "${ctx.uri}" (its subjectAltName: ${sanList}). Issue it with that URI SAN (e.g. the SPIFFE ID).`,
+    );
+  }
+  if (
+    ctx.email !== undefined &&
+    !matchEmail(
+      ctx.email,
+      sans().flatMap((s) => (s.kind === 'email' ? [s.value] : [])),
+    )
+  ) {
+    return fail(
+      'NAME_MISMATCH',
+      path,
+      0,
+      `does not carry the email address "${ctx.email}" (its subjectAltName: ${sanList}).`,
+    );
+  }
+  if (ctx.profile === 'webpki' && n > 1) {
+    const cn = commonNameOf(leaf.d.subject);
+    // CA/B BR 7.1.4.3: a CN that names one of the SAN entries must be a byte-for-byte copy of
+    // it: `Example.COM` for `example.com` or `192.168.001.001` for 192.168.1.1 is refused.
+    if (cn !== undefined && cnMiscopiesSan(cn, leaf.sanDer, ipSans())) {
+      const f = fail(
+        'NAME_MISMATCH',
+        path,
+        0,
+        `has the common name "${cn}", which names one of its SAN entries (${sanList}) but is not an exact copy of it (CA/B BR 7.1.4.3, webpki profile; Node's TLS stack would accept it). Re-issue it with the CN copied from the SAN.`,
+      );
+      f.profileRule = 'CA/B BR 7.1.4.3';
+      return f;
+    }
+  }
+
+  return undefined;
+}
+
+/** Loose IPv4 reading (leading zeros, hex parts) used only to spot CNs that miscopy an IP SAN. */
+function looseIpv4(text: string): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (const [i, p] of parts.entries()) {
+    const v = /^0x[0-9a-f]+$/i.test(p)
+      ? Number.parseInt(p.slice(2), 16)
+      : /^\d+$/.test(p)
+        ? Number(p)
+        : Number.NaN;
+    if (!(v >= 0 && v <= 255)) return undefined;
+    out[i] = v;
+  }
+  return out;
+}
+
+function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Array[]): boolean {
+  const lower = cn.toLowerCase().replace(/\.$/, '');
+  let caseless = false;
+  let exact = false;
+  if (sanDer) {
+    scanGeneralNames(sanDer, (tag, start, end) => {
+      // Only names of about the CN's length can equal it: no string for the others.
+      if (tag !== 0x82 || end - start < lower.length || end - start > lower.length + 1) return;
+      const d = latin1At(sanDer, start, end);
+      if (d === cn) exact = true;
+      if (d.toLowerCase().replace(/\.$/, '') === lower) caseless = true;
+    });
+  }
+  if (caseless && !exact) return true;
+  const ip = looseIpv4(cn) ?? parseIp(cn);
+  if (!ip) return false;
+  return ips.some((b) => b.length === ip.length && b.every((x, k) => x === ip[k]) && formatIp(b) !== cn);
+}
+
+/** The IP address entries of a DER GeneralNames value. */
+function ipsOf(sanDer: Uint8Array | undefined): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (sanDer)
+    scanGeneralNames(sanDer, (tag, start, end) => tag === 0x87 && out.push(sanDer.subarray(start, end)));
+  return out;
+}
