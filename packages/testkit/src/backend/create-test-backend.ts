@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type CertificateAuthority,
   type Clock,
@@ -6,7 +7,6 @@ import {
   systemClock,
 } from '@mtlskit/core';
 import { startBackendServer } from '../lib/backend-server.js';
-import { randomSecret } from '../lib/secret.js';
 import type { BackendFaults } from './backend-faults.js';
 import type {
   AgentRecord,
@@ -199,7 +199,7 @@ export async function createTestBackend(options: CreateTestBackendOptions = {}):
     options.backdateMs === undefined
       ? Math.min(60_000, Math.floor(certificateLifetimeMs / 10))
       : positive('backdateMs', options.backdateMs, 0, 0);
-  const adminToken = options.adminToken ?? randomSecret(32);
+  const adminToken = options.adminToken ?? randomBytes(32).toString('base64url');
   if (typeof adminToken !== 'string' || adminToken.length < 8 || /\s/.test(adminToken))
     throw invalid('createTestBackend: adminToken must be a string of at least 8 characters without spaces.');
   const tokenReuse = options.tokenReuse ?? 'conflict';
