@@ -47,7 +47,7 @@ export interface CreateRegistrationServiceOptions {
   maxBodyBytes?: number;
   /** The service clock (token expiry, certificate dates). Default `systemClock`. */
   clock?: Clock;
-  /** `Retry-After` of `503` answers when the store is down. Default 1000. */
+  /** `Retry-After` of `503` answers (store down, shutting down). Default: the store's own (Redis store: 1000), else 1000. */
   retryAfterMs?: number;
   /** How long a register may hold a token before a retry with the same key may take over. Default 30 s. */
   claimLeaseMs?: number;
@@ -134,6 +134,8 @@ export function createRegistrationService(options: CreateRegistrationServiceOpti
     paths,
     maxBodyBytes: ms('maxBodyBytes', options.maxBodyBytes, 64 * 1024),
     hooks: options.hooks ?? {},
+    retryAfterMsOverride:
+      options.retryAfterMs === undefined ? undefined : ms('retryAfterMs', options.retryAfterMs, 1000, 0),
     settings: {
       certificateLifetimeMs,
       tokenTtlMs: ms('tokenTtlMs', options.tokenTtlMs, 900_000),

@@ -87,6 +87,8 @@ export interface ServiceConfig {
   readonly paths: ServicePaths;
   readonly maxBodyBytes: number;
   readonly hooks: ServiceHooks;
+  /** `retryAfterMs` when given explicitly: it then wins over the store's own. */
+  readonly retryAfterMsOverride: number | undefined;
 }
 
 function invalid(message: string): MtlsError {
@@ -339,7 +341,10 @@ export class RegistrationService extends EventEmitter<RegistrationServiceEvents>
       if (e instanceof ProtocolError) err = e;
       else if (isMtlsError(e) && e.code === 'ERR_MTLS_STORE_UNAVAILABLE') {
         this.emit('store-error', e);
-        const ms = (e.details?.['retryAfterMs'] as number | undefined) ?? retryAfterMs;
+        const ms =
+          this.#config.retryAfterMsOverride ??
+          (e.details?.['retryAfterMs'] as number | undefined) ??
+          retryAfterMs;
         err = new ProtocolError(
           503,
           'SERVICE_UNAVAILABLE',

@@ -263,6 +263,8 @@ export class RedisStore implements RegistrationStore {
           key,
           'info',
           JSON.stringify(info),
+          'agent_id',
+          identity.agentId,
           'revoked',
           revoked ? '1' : '0',
           'renewals',
