@@ -38,10 +38,17 @@ export function issueClientCertificate(
   });
 }
 
-/** The `renew_after` hint for a certificate, when the service is configured to send one. */
-export function renewAfterOf(ctx: ServiceContext, notBefore: Date, notAfter: Date): string | undefined {
-  const f = ctx.settings.renewAfterFraction;
-  if (f === undefined) return undefined;
-  const t = notBefore.getTime() + f * (notAfter.getTime() - notBefore.getTime());
-  return new Date(t).toISOString();
+/** The `renew_after` / `renew_before` hints for a certificate, those the service is configured to send. */
+export function renewalHints(
+  ctx: ServiceContext,
+  notBefore: Date,
+  notAfter: Date,
+): { renew_after?: string; renew_before?: string } {
+  const at = (f: number | undefined) =>
+    f === undefined
+      ? undefined
+      : new Date(notBefore.getTime() + f * (notAfter.getTime() - notBefore.getTime())).toISOString();
+  const after = at(ctx.settings.renewAfterFraction);
+  const before = at(ctx.settings.renewBeforeFraction);
+  return { ...(after ? { renew_after: after } : {}), ...(before ? { renew_before: before } : {}) };
 }

@@ -4,7 +4,7 @@ import { badRequest } from '../http/http.js';
 import { ProtocolError } from '../http/protocol-error.js';
 import { optionalString, requiredEnum, requiredObject, requiredString } from '../http/validate.js';
 import { identityRevoked } from '../lib/client-identity.js';
-import { issueClientCertificate, renewAfterOf } from '../lib/issue-client-certificate.js';
+import { issueClientCertificate, renewalHints } from '../lib/issue-client-certificate.js';
 import { checkKeyAlgorithm, readCsr } from '../lib/read-csr.js';
 import { randomId, secretMatches } from '../lib/secret.js';
 import { splitToken } from '../lib/token-parts.js';
@@ -204,14 +204,13 @@ async function commit(
       },
       Math.max(keepMs, notAfter - ctx.now() + ctx.settings.retentionMs),
     );
-    const renewAfter = r.csr ? renewAfterOf(ctx, certificate.notBefore, certificate.notAfter) : undefined;
     response = JSON.stringify({
       service_id: serviceId,
       message: 'Service registered successfully',
       ...(issued ? { certificate_pem: issued.chainPem } : {}),
       ca_pem: ctx.caPem,
       expires_at: certificate.notAfter.toISOString(),
-      ...(renewAfter ? { renew_after: renewAfter } : {}),
+      ...(r.csr ? renewalHints(ctx, certificate.notBefore, certificate.notAfter) : {}),
     });
   } catch (e) {
     // Nothing was answered: give the token back so the agent can retry. A store that is

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { requiredString } from '../http/validate.js';
 import { clientIdentity, identityRevoked } from '../lib/client-identity.js';
-import { issueClientCertificate, renewAfterOf } from '../lib/issue-client-certificate.js';
+import { issueClientCertificate, renewalHints } from '../lib/issue-client-certificate.js';
 import { checkKeyAlgorithm, readCsr } from '../lib/read-csr.js';
 import type { RouteResult, ServiceContext } from '../service/service-context.js';
 
@@ -48,14 +48,13 @@ export async function handleRenew(
   );
   if (added !== 'ok') throw identityRevoked();
   ctx.emit('renewed', { serviceId: identity.serviceId, notAfter: c.notAfter });
-  const renewAfter = renewAfterOf(ctx, c.notBefore, c.notAfter);
   return {
     status: 200,
     body: {
       certificate_pem: issued.chainPem,
       ca_pem: ctx.caPem,
       expires_at: c.notAfter.toISOString(),
-      ...(renewAfter ? { renew_after: renewAfter } : {}),
+      ...renewalHints(ctx, c.notBefore, c.notAfter),
     },
     committed: true,
   };

@@ -29,6 +29,13 @@ export interface CreateRegistrationServiceOptions {
    * fraction of the certificate's lifetime. Default: no hint.
    */
   renewAfterFraction?: number;
+  /**
+   * When set (between 0 and 1, above `renewAfterFraction`), register and renew answers carry
+   * `renew_before` at this fraction of the lifetime: with `renew_after` a window in which
+   * clients pick a random point (spreading a fleet), alone the latest time to renew.
+   * Default: no hint.
+   */
+  renewBeforeFraction?: number;
   /** How far `notBefore` lies before the issuing time. Default a tenth of the lifetime, at most 60 s. */
   backdateMs?: number;
   /**
@@ -99,6 +106,11 @@ export function createRegistrationService(options: CreateRegistrationServiceOpti
   const f = options.renewAfterFraction;
   if (f !== undefined && !(typeof f === 'number' && f > 0 && f < 1))
     throw invalid('createRegistrationService: renewAfterFraction must be between 0 and 1 (exclusive).');
+  const fb = options.renewBeforeFraction;
+  if (fb !== undefined && !(typeof fb === 'number' && fb > 0 && fb < 1 && (f === undefined || fb > f)))
+    throw invalid(
+      'createRegistrationService: renewBeforeFraction must be between renewAfterFraction (or 0) and 1.',
+    );
   const adminToken = options.adminToken ?? randomSecret(32);
   if (typeof adminToken !== 'string' || adminToken.length < 8 || /\s/.test(adminToken))
     throw invalid(
@@ -140,6 +152,7 @@ export function createRegistrationService(options: CreateRegistrationServiceOpti
       certificateLifetimeMs,
       tokenTtlMs: ms('tokenTtlMs', options.tokenTtlMs, 900_000),
       renewAfterFraction: f,
+      renewBeforeFraction: fb,
       backdateMs:
         options.backdateMs === undefined
           ? Math.min(60_000, Math.floor(certificateLifetimeMs / 10))

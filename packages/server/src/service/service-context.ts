@@ -13,6 +13,7 @@ export interface ServiceSettings {
   readonly certificateLifetimeMs: number;
   readonly tokenTtlMs: number;
   readonly renewAfterFraction: number | undefined;
+  readonly renewBeforeFraction: number | undefined;
   readonly backdateMs: number;
   readonly tokenReuse: 'conflict' | 'invalid';
   readonly keyAlgorithm: KeyAlgorithm;
