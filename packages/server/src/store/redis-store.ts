@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { MtlsError } from '@mtlskit/core';
 import { Redis } from 'ioredis';
 import {
@@ -377,6 +378,15 @@ export class RedisStore implements RegistrationStore {
       renewals: Number(h['renewals'] ?? 0),
       heartbeats: Number(h['heartbeats'] ?? 0),
     };
+  }
+
+  /** No client options (they may hold the Redis password). */
+  toJSON(): Record<string, unknown> {
+    return { store: 'redis', keyPrefix: this.#prefix, status: this.client.status };
+  }
+
+  [inspect.custom](): string {
+    return `RedisStore { keyPrefix: '${this.#prefix}', status: '${this.client.status}' }`;
   }
 
   async close(): Promise<void> {
