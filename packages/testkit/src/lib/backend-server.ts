@@ -5,8 +5,8 @@ import {
   type CertificateAuthority,
   type Clock,
   createCertificateAuthority,
-  type KeyAlgorithm,
   MtlsError,
+  systemClock,
 } from '@mtlskit/core';
 import {
   createMemoryStore,
@@ -15,39 +15,20 @@ import {
   type RegistrationService,
 } from '@mtlskit/server';
 import { BackendFaults } from '../backend/backend-faults.js';
-import type { MintInstallTokenOptions, TestBackend } from '../backend/create-test-backend.js';
+import type {
+  CreateTestBackendOptions,
+  MintInstallTokenOptions,
+  TestBackend,
+} from '../backend/create-test-backend.js';
 import type {
   AgentRecord,
   AllocationRecord,
-  AllocationTokenInput,
   BackendPaths,
   InstallTokenRecord,
   RequestLogEntry,
 } from '../backend/types.js';
 import { issueBadRenewal } from './bad-renewal.js';
 import { newAllocationToken } from './secret.js';
-
-/** Settings resolved from the options, defaults applied. */
-export interface TestBackendSettings {
-  readonly certificateLifetimeMs: number;
-  readonly tokenTtlMs: number;
-  readonly renewAfterFraction: number | undefined;
-  readonly backdateMs: number;
-  readonly tokenReuse: 'conflict' | 'invalid';
-  readonly keyAlgorithm: KeyAlgorithm;
-}
-
-/** Resolved configuration of a backend. */
-export interface BackendConfig {
-  readonly settings: TestBackendSettings;
-  readonly clock: Clock;
-  readonly adminToken: string;
-  readonly allocationTokens: readonly AllocationTokenInput[];
-  readonly caCommonName: string;
-  readonly ca: CertificateAuthority | undefined;
-  readonly paths: BackendPaths;
-  readonly maxBodyBytes: number;
-}
 
 const YEAR = 365 * 86_400_000;
 // Bounded so that a long soak test against one backend does not grow without end.
@@ -225,8 +206,11 @@ function statusFault(status: 429 | 503, retryAfterMs: number): ProtocolError {
 }
 
 /** Starts the HTTPS server behind {@link createTestBackend}: `@mtlskit/server` on a memory store, plus faults. */
-export async function startBackendServer(config: BackendConfig): Promise<TestBackend> {
-  const { settings, clock } = config;
+export async function startBackendServer(options: CreateTestBackendOptions): Promise<TestBackend> {
+  const clock = options.clock ?? systemClock;
+  const keyAlgorithm = options.keyAlgorithm ?? 'ECDSA-P256';
+  const lifetimeMs = options.certificateLifetimeMs ?? 3_600_000;
+  const backdateMs = options.backdateMs ?? Math.min(60_000, Math.floor(lifetimeMs / 10));
   const faults = new BackendFaults();
   const now = (): number => clock.now() + faults.clockOffsetMs;
   // The CA must cover both the real time (OpenSSL checks the server certificate with it)
@@ -235,16 +219,16 @@ export async function startBackendServer(config: BackendConfig): Promise<TestBac
   const end = Math.max(Date.now(), now()) + 10 * YEAR;
   const second = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
   const ca =
-    config.ca ??
+    options.ca ??
     (await createCertificateAuthority({
-      subject: { commonName: config.caCommonName, organization: 'mtlskit testkit' },
-      keyAlgorithm: settings.keyAlgorithm,
+      subject: { commonName: options.caCommonName ?? 'mtlskit testkit CA', organization: 'mtlskit testkit' },
+      keyAlgorithm,
       notBefore: second(start),
       notAfter: second(end),
     }));
   const serverCert = await ca.issue({
     profile: 'server',
-    keyAlgorithm: settings.keyAlgorithm,
+    keyAlgorithm: keyAlgorithm,
     subject: { commonName: 'localhost' },
     dnsNames: ['localhost'],
     ipAddresses: ['127.0.0.1', '::1'],
@@ -256,7 +240,7 @@ export async function startBackendServer(config: BackendConfig): Promise<TestBac
     foreign ??= createCertificateAuthority({
       // The same name with another key: the "CA was regenerated" case.
       subject: ca.certificate.subject,
-      keyAlgorithm: settings.keyAlgorithm,
+      keyAlgorithm: keyAlgorithm,
       notBefore: second(start),
       notAfter: second(end),
     });
@@ -282,15 +266,15 @@ export async function startBackendServer(config: BackendConfig): Promise<TestBac
   const service = createRegistrationService({
     issuer: ca,
     store,
-    adminToken: config.adminToken,
-    certificateLifetimeMs: settings.certificateLifetimeMs,
-    tokenTtlMs: settings.tokenTtlMs,
-    renewAfterFraction: settings.renewAfterFraction,
-    backdateMs: settings.backdateMs,
-    tokenReuse: settings.tokenReuse,
-    keyAlgorithm: settings.keyAlgorithm,
-    paths: config.paths,
-    maxBodyBytes: config.maxBodyBytes,
+    adminToken: options.adminToken,
+    certificateLifetimeMs: options.certificateLifetimeMs,
+    tokenTtlMs: options.tokenTtlMs,
+    renewAfterFraction: options.renewAfterFraction,
+    backdateMs: options.backdateMs,
+    tokenReuse: options.tokenReuse,
+    keyAlgorithm,
+    paths: options.paths,
+    maxBodyBytes: options.maxBodyBytes,
     clock: {
       now,
       setTimeout: (cb, delay, o) => clock.setTimeout(cb, delay, o),
@@ -310,15 +294,15 @@ export async function startBackendServer(config: BackendConfig): Promise<TestBac
         return issueBadRenewal(kind, input, {
           ca,
           foreignCa,
-          keyAlgorithm: settings.keyAlgorithm,
-          lifetimeMs: settings.certificateLifetimeMs,
-          backdateMs: settings.backdateMs,
+          keyAlgorithm: keyAlgorithm,
+          lifetimeMs,
+          backdateMs,
           now: now(),
         });
       },
     },
   });
-  for (const t of config.allocationTokens) {
+  for (const t of options.allocationTokens ?? []) {
     if (!t || typeof t.token !== 'string' || t.token === '' || typeof t.owner !== 'string' || t.owner === '')
       throw new MtlsError(
         'ERR_MTLS_INVALID_ARGUMENT',
