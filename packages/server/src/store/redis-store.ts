@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { MtlsError } from '@mtlskit/core';
 import { Redis } from 'ioredis';
@@ -349,7 +350,7 @@ export class RedisStore implements RegistrationStore {
   async putAllocationToken(t: StoredAllocationToken): Promise<void> {
     await this.#run(() =>
       this.client.hset(
-        this.#key('alloc', t.id),
+        this.#allocKey(t.id),
         'h',
         t.secretHash,
         'owner',
@@ -361,7 +362,7 @@ export class RedisStore implements RegistrationStore {
   }
 
   async getAllocationToken(id: string): Promise<StoredAllocationToken | undefined> {
-    const h = await this.#run(() => this.client.hgetall(this.#key('alloc', id)));
+    const h = await this.#run(() => this.client.hgetall(this.#allocKey(id)));
     if (!h['h'] || !h['owner']) return undefined;
     return {
       id,
@@ -404,6 +405,11 @@ export class RedisStore implements RegistrationStore {
 
   #key(kind: string, id = ''): string {
     return `${this.#prefix}${kind}${id === '' && kind === 'stats' ? '' : `:${id}`}`;
+  }
+
+  // A bearer token without a dot is its own id (docs/protocol.md): never put it in a key name.
+  #allocKey(id: string): string {
+    return this.#key('alloc', createHash('sha256').update(id).digest('hex'));
   }
 
   #unavailable(why: string, cause?: unknown): StoreUnavailableError {
