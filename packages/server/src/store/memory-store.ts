@@ -122,7 +122,20 @@ export class MemoryStore implements RegistrationStore {
   }
 
   putIdentity(identity: StoredIdentity, certificate: StoredCertificate): Promise<void> {
-    this.#identities.set(identity.serviceId, { identity, certificates: [certificate] });
+    const old = this.#identities.get(identity.serviceId);
+    // A same-key takeover writes the identity again: never undo a revocation or counts.
+    const merged = old
+      ? {
+          ...identity,
+          revoked: old.identity.revoked,
+          renewals: old.identity.renewals,
+          heartbeats: old.identity.heartbeats,
+        }
+      : identity;
+    this.#identities.set(identity.serviceId, {
+      identity: merged,
+      certificates: [...(old?.certificates ?? []), certificate],
+    });
     this.#certificates.set(certificate.fingerprint, certificate);
     return Promise.resolve();
   }

@@ -267,17 +267,15 @@ export class RedisStore implements RegistrationStore {
           JSON.stringify(info),
           'agent_id',
           identity.agentId,
-          'revoked',
-          revoked ? '1' : '0',
-          'renewals',
-          String(renewals),
-          'heartbeats',
-          String(heartbeats),
           'fp',
           certificateFingerprint,
           'na',
           String(notAfter),
         )
+        // A same-key takeover writes the identity again: never undo a revocation or counts.
+        .hsetnx(key, 'revoked', revoked ? '1' : '0')
+        .hsetnx(key, 'renewals', String(renewals))
+        .hsetnx(key, 'heartbeats', String(heartbeats))
         .pexpire(key, keep)
         .set(this.#key('cert', certificate.fingerprint), certJson(certificate), 'PX', certKeep)
         .sadd(agent, serviceId)

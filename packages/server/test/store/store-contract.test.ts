@@ -139,6 +139,9 @@ describe.each(['memory', 'redis'] as const)('RegistrationStore contract (%s)', (
     expect((await store.authenticate(`FP:${sid}:2`))?.identity.revoked).toBe(true);
     expect(await store.addCertificate(cert(sid, 3), 600_000)).toBe('revoked');
     expect(await store.authenticate(`FP:${sid}:3`)).toBeUndefined();
+    // Writing the identity again (a same-key takeover) does not undo the revocation.
+    await store.putIdentity(identity(sid, agentId), cert(sid, 4), 600_000);
+    expect(await store.getIdentity(sid)).toMatchObject({ revoked: true, renewals: 1, heartbeats: 1 });
   });
 
   it('keeps allocation tokens and counts', async () => {
