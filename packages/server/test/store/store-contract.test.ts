@@ -6,6 +6,7 @@ import {
   type StoredCertificate,
   type StoredIdentity,
 } from '@mtlskit/server';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.js';
 
@@ -187,6 +188,32 @@ describe('createRedisStore', () => {
       });
     } finally {
       await store.close();
+    }
+  });
+
+  it('uses an existing ioredis client and leaves it open on close()', async () => {
+    const redis = await startRedisServer();
+    const client = new Redis(redis.url, { enableOfflineQueue: false });
+    try {
+      await new Promise((r) => client.once('ready', r));
+      const store = createRedisStore({ client, keyPrefix: 'shared:' });
+      await store.ready();
+      await store.putAllocationToken({
+        id: 'tok',
+        secretHash: 'ef'.repeat(32),
+        owner: 'bob',
+        pools: undefined,
+      });
+      expect((await store.getAllocationToken('tok'))?.owner).toBe('bob');
+      await store.close();
+      expect(client.status).toBe('ready');
+      expect(await client.ping()).toBe('PONG');
+      await expect(store.getAllocationToken('tok')).rejects.toMatchObject({
+        code: 'ERR_MTLS_STORE_UNAVAILABLE',
+      });
+    } finally {
+      client.disconnect();
+      await redis.close();
     }
   });
 
