@@ -351,6 +351,10 @@ export class RegistrationService extends EventEmitter<RegistrationServiceEvents>
           `The service cannot reach its store: retry after ${Math.ceil(ms / 1000)} s.`,
           { retryAfterMs: ms },
         );
+      } else if (req.destroyed && !res.headersSent) {
+        // The client went away (an aborted upload): nobody to answer, nothing went wrong here.
+        entry.dropped = true;
+        return;
       } else {
         this.emit('internal-error', e instanceof Error ? e : new Error(String(e)));
         err = new ProtocolError(500, 'INTERNAL_ERROR', 'The backend failed on this call; see its logs.');
