@@ -351,7 +351,7 @@ export class RegistrationService extends EventEmitter<RegistrationServiceEvents>
           `The service cannot reach its store: retry after ${Math.ceil(ms / 1000)} s.`,
           { retryAfterMs: ms },
         );
-      } else if (req.destroyed && !res.headersSent) {
+      } else if ((req.socket.destroyed || res.destroyed) && !res.headersSent) {
         // The client went away (an aborted upload): nobody to answer, nothing went wrong here.
         entry.dropped = true;
         return;
