@@ -1,11 +1,13 @@
-// The test suite uses two system tools as independent peers: openssl (the X.509 oracle)
-// and CFSSL's `cfssl serve` (a real CA for the agent). On a fresh Debian machine where the
+// The test suite uses system tools as independent peers: openssl (the X.509 oracle),
+// CFSSL's `cfssl serve` (a real CA for the agent) and redis-server (the shared store of
+// @mtlskit/server replicas). On a fresh Debian machine where the
 // tests run as root, install the missing ones with apt-get; elsewhere say what to install.
 import { execFileSync } from 'node:child_process';
 
 const tools = [
   { command: 'openssl', pkg: 'openssl' },
   { command: 'cfssl', pkg: 'golang-cfssl' },
+  { command: 'redis-server', pkg: 'redis-server' },
 ];
 const has = (command) => {
   try {

@@ -5,6 +5,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { genCommand } from './commands/gen.js';
 import { inspectCommand } from './commands/inspect.js';
 import { limboCommand } from './commands/limbo.js';
+import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { CliError, describeFailure, FileError } from './lib/cli-error.js';
 import type { CliIo } from './lib/cli-io.js';
@@ -18,6 +19,7 @@ const COMMANDS: readonly Command[] = [
   limboCommand,
   genCommand,
   demoCommand,
+  serveCommand,
 ];
 
 function version(): string {

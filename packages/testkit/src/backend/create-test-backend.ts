@@ -1,12 +1,5 @@
-import {
-  type CertificateAuthority,
-  type Clock,
-  type KeyAlgorithm,
-  MtlsError,
-  systemClock,
-} from '@mtlskit/core';
+import { type CertificateAuthority, type Clock, type KeyAlgorithm, MtlsError } from '@mtlskit/core';
 import { startBackendServer } from '../lib/backend-server.js';
-import { randomSecret } from '../lib/secret.js';
 import type { BackendFaults } from './backend-faults.js';
 import type {
   AgentRecord,
@@ -143,27 +136,6 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-const DEFAULT_PATHS: BackendPaths = {
-  installTokens: '/api/v1/install-tokens',
-  register: '/api/v1/register',
-  renew: '/api/v1/renew',
-  heartbeat: '/api/v1/agent/heartbeat',
-  allocate: '/api/v1/worker/allocate',
-  cert: '/api/v1/cert',
-  revoke: '/api/v1/admin/revoke',
-};
-
-function invalid(message: string): MtlsError {
-  return new MtlsError('ERR_MTLS_INVALID_ARGUMENT', message);
-}
-
-function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
-    throw invalid(`createTestBackend: ${name} must be a number of milliseconds ≥ ${min}.`);
-  return value;
-}
-
 /**
  * Starts a reference backend of the mtlskit enrollment protocol (docs/protocol.md): a
  * real HTTPS server on 127.0.0.1 (ephemeral port, HTTP/1.1) with its own dev CA, which
@@ -184,48 +156,7 @@ function positive(name: string, value: number | undefined, fallback: number, min
  */
 export async function createTestBackend(options: CreateTestBackendOptions = {}): Promise<TestBackend> {
   if (options === null || typeof options !== 'object')
-    throw invalid('createTestBackend: options must be an object.');
-  const certificateLifetimeMs = positive(
-    'certificateLifetimeMs',
-    options.certificateLifetimeMs,
-    3_600_000,
-    1000,
-  );
-  const tokenTtlMs = positive('tokenTtlMs', options.tokenTtlMs, 900_000);
-  const f = options.renewAfterFraction;
-  if (f !== undefined && !(typeof f === 'number' && f > 0 && f < 1))
-    throw invalid('createTestBackend: renewAfterFraction must be between 0 and 1 (exclusive).');
-  const backdateMs =
-    options.backdateMs === undefined
-      ? Math.min(60_000, Math.floor(certificateLifetimeMs / 10))
-      : positive('backdateMs', options.backdateMs, 0, 0);
-  const adminToken = options.adminToken ?? randomSecret(32);
-  if (typeof adminToken !== 'string' || adminToken.length < 8 || /\s/.test(adminToken))
-    throw invalid('createTestBackend: adminToken must be a string of at least 8 characters without spaces.');
-  const tokenReuse = options.tokenReuse ?? 'conflict';
-  if (tokenReuse !== 'conflict' && tokenReuse !== 'invalid')
-    throw invalid('createTestBackend: tokenReuse must be "conflict" or "invalid".');
-  const paths = { ...DEFAULT_PATHS, ...options.paths };
-  for (const [k, p] of Object.entries(paths))
-    if (typeof p !== 'string' || !p.startsWith('/'))
-      throw invalid(`createTestBackend: paths.${k} must start with "/".`);
-  if (new Set(Object.values(paths)).size !== Object.keys(paths).length)
-    throw invalid('createTestBackend: two calls cannot share a path.');
-  return startBackendServer({
-    settings: {
-      certificateLifetimeMs,
-      tokenTtlMs,
-      renewAfterFraction: f,
-      backdateMs,
-      tokenReuse,
-      keyAlgorithm: options.keyAlgorithm ?? 'ECDSA-P256',
-    },
-    clock: options.clock ?? systemClock,
-    adminToken,
-    allocationTokens: options.allocationTokens ?? [],
-    caCommonName: options.caCommonName ?? 'mtlskit testkit CA',
-    ca: options.ca,
-    paths,
-    maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes, 64 * 1024),
-  });
+    throw new MtlsError('ERR_MTLS_INVALID_ARGUMENT', 'createTestBackend: options must be an object.');
+  // Every other option is checked by createRegistrationService, which the backend runs.
+  return startBackendServer(options);
 }

@@ -1,3 +1,10 @@
+import type {
+  AllocationRecord as ServerAllocationRecord,
+  RequestLogEntry as ServerRequestLogEntry,
+  RouteName as ServerRouteName,
+  ServicePaths,
+} from '@mtlskit/server';
+
 /**
  * The calls of the protocol, as named in fault injection and the request log.
  *
@@ -7,14 +14,7 @@
  * backend.faults.rateLimit(route);
  * ```
  */
-export type RouteName =
-  | 'install-tokens'
-  | 'register'
-  | 'renew'
-  | 'heartbeat'
-  | 'allocate'
-  | 'cert'
-  | 'revoke';
+export type RouteName = ServerRouteName;
 
 /**
  * The URL paths of the calls. Defaults follow docs/protocol.md.
@@ -25,22 +25,7 @@ export type RouteName =
  * console.log(backend.paths.renew); // '/api/v1/renew'
  * ```
  */
-export interface BackendPaths {
-  /** Default `/api/v1/install-tokens`. */
-  installTokens: string;
-  /** Default `/api/v1/register`. */
-  register: string;
-  /** Default `/api/v1/renew`. */
-  renew: string;
-  /** Default `/api/v1/agent/heartbeat`. */
-  heartbeat: string;
-  /** Default `/api/v1/worker/allocate`. */
-  allocate: string;
-  /** Default `/api/v1/cert`. */
-  cert: string;
-  /** Default `/api/v1/admin/revoke`. */
-  revoke: string;
-}
+export type BackendPaths = ServicePaths;
 
 /**
  * The last heartbeat an agent sent.
@@ -103,22 +88,7 @@ export interface AgentRecord {
  * const dropped = backend.requests.filter((r) => r.dropped);
  * ```
  */
-export interface RequestLogEntry {
-  readonly method: string;
-  /** The path without its query string. */
-  readonly path: string;
-  /** The route it matched, if any. */
-  readonly route: RouteName | undefined;
-  /** The HTTP status sent, or `0` when the response was dropped by fault injection. */
-  readonly status: number;
-  /** The stable error `code` of an error answer. */
-  readonly code: string | undefined;
-  /** Whether fault injection destroyed the socket instead of answering. */
-  readonly dropped: boolean;
-  /** Whether the call ran over a TLS session with a client certificate. */
-  readonly clientCertificate: boolean;
-  readonly at: Date;
-}
+export type RequestLogEntry = ServerRequestLogEntry;
 
 /**
  * An install token as the backend keeps it: no secret, only what tests need to look at.
@@ -148,18 +118,7 @@ export interface InstallTokenRecord {
  * expect(backend.allocations[0]?.commonName).toMatch(/^alloc:/);
  * ```
  */
-export interface AllocationRecord {
-  readonly route: 'allocate' | 'cert';
-  /** The id of the bearer token that asked. */
-  readonly tokenId: string;
-  readonly owner: string;
-  readonly commonName: string;
-  readonly poolName: string | undefined;
-  readonly namespace: string | undefined;
-  readonly pools: readonly string[];
-  readonly fingerprint: string;
-  readonly notAfter: Date;
-}
+export type AllocationRecord = ServerAllocationRecord;
 
 /**
  * An allocation (bearer) token the backend accepts on the allocate and cert calls.

@@ -1,70 +1,40 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { type CertificateAuthority, type Clock, createCertificateAuthority, MtlsError } from '@mtlskit/core';
+import {
+  type CertificateAuthority,
+  type Clock,
+  createCertificateAuthority,
+  MtlsError,
+  systemClock,
+} from '@mtlskit/core';
+import {
+  createMemoryStore,
+  createRegistrationService,
+  ProtocolError,
+  type RegistrationService,
+} from '@mtlskit/server';
 import { BackendFaults } from '../backend/backend-faults.js';
-import type { MintInstallTokenOptions, TestBackend } from '../backend/create-test-backend.js';
+import type {
+  CreateTestBackendOptions,
+  MintInstallTokenOptions,
+  TestBackend,
+} from '../backend/create-test-backend.js';
 import type {
   AgentRecord,
   AllocationRecord,
-  AllocationTokenInput,
   BackendPaths,
   InstallTokenRecord,
   RequestLogEntry,
-  RouteName,
 } from '../backend/types.js';
-import type {
-  AllocationTokenEntry,
-  BackendContext,
-  BackendSettings,
-  InstallTokenEntry,
-  RouteHandler,
-} from './backend-context.js';
-import { BackendState, snapshotAgent } from './backend-state.js';
-import { hasClientCertificate } from './client-identity.js';
-import { ApiError, parseJsonObject, readBody, sendJson } from './http.js';
-import { handleInstallTokens, handleRevoke } from './route-admin.js';
-import { handleAllocate, handleCert } from './route-allocate.js';
-import { handleHeartbeat } from './route-heartbeat.js';
-import { handleRegister } from './route-register.js';
-import { handleRenew } from './route-renew.js';
-import { hashSecret, randomId, randomSecret } from './secret.js';
-import { TokenRegistry } from './token-registry.js';
-
-/** Resolved configuration of a backend. */
-export interface BackendConfig {
-  readonly settings: BackendSettings;
-  readonly clock: Clock;
-  readonly adminToken: string;
-  readonly allocationTokens: readonly AllocationTokenInput[];
-  readonly caCommonName: string;
-  readonly ca: CertificateAuthority | undefined;
-  readonly paths: BackendPaths;
-  readonly maxBodyBytes: number;
-}
-
-const HANDLERS: Record<RouteName, RouteHandler> = {
-  'install-tokens': handleInstallTokens,
-  register: handleRegister,
-  renew: handleRenew,
-  heartbeat: handleHeartbeat,
-  allocate: handleAllocate,
-  cert: handleCert,
-  revoke: handleRevoke,
-};
-
-const PATH_KEYS: Record<keyof BackendPaths, RouteName> = {
-  installTokens: 'install-tokens',
-  register: 'register',
-  renew: 'renew',
-  heartbeat: 'heartbeat',
-  allocate: 'allocate',
-  cert: 'cert',
-  revoke: 'revoke',
-};
+import { issueBadRenewal } from './bad-renewal.js';
+import { newAllocationToken } from './secret.js';
 
 const YEAR = 365 * 86_400_000;
+// Bounded so that a long soak test against one backend does not grow without end.
+const MAX_LOG = 10_000;
+
+type Store = ReturnType<typeof createMemoryStore>;
 
 class TestBackendServer implements TestBackend {
   readonly url: string;
@@ -72,73 +42,78 @@ class TestBackendServer implements TestBackend {
   readonly caPem: string;
   readonly paths: Readonly<BackendPaths>;
   readonly faults: BackendFaults;
-  readonly #adminToken: string;
-  readonly #ctx: BackendContext;
-  readonly #tokenIndex: Map<string, InstallTokenEntry>;
+  readonly #service: RegistrationService;
+  readonly #store: Store;
   readonly #server: Server;
-  readonly #waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  readonly #log: RequestLogEntry[];
+  readonly #allocations: AllocationRecord[];
+  readonly #internalErrors: Error[];
   #closing: Promise<void> | undefined;
 
   constructor(
     server: Server,
-    ctx: BackendContext,
-    adminToken: string,
-    paths: BackendPaths,
-    tokenIndex: Map<string, InstallTokenEntry>,
+    service: RegistrationService,
+    store: Store,
+    faults: BackendFaults,
+    logs: { requests: RequestLogEntry[]; allocations: AllocationRecord[]; internalErrors: Error[] },
   ) {
     this.#server = server;
-    this.#ctx = ctx;
-    this.#adminToken = adminToken;
-    this.#tokenIndex = tokenIndex;
-    this.faults = ctx.faults;
-    this.caPem = ctx.caPem;
-    this.paths = Object.freeze({ ...paths });
+    this.#service = service;
+    this.#store = store;
+    this.faults = faults;
+    this.#log = logs.requests;
+    this.#allocations = logs.allocations;
+    this.#internalErrors = logs.internalErrors;
+    this.caPem = service.caPem;
+    this.paths = service.paths;
     this.port = (server.address() as AddressInfo).port;
     this.url = `https://127.0.0.1:${this.port}`;
   }
 
   get adminToken(): string {
-    return this.#adminToken;
+    return this.#service.adminToken;
   }
 
   get agents(): readonly AgentRecord[] {
-    return Object.freeze([...this.#ctx.state.agents.values()].map(snapshotAgent));
+    return Object.freeze(
+      this.#store.identities().map((e) => snapshot(e.identity, e.certificateFingerprints)),
+    );
   }
 
   get registrations(): number {
-    return this.#ctx.state.registrations;
+    return this.#store.registrations;
   }
 
   get requests(): readonly RequestLogEntry[] {
-    return Object.freeze([...this.#ctx.state.requests]);
+    return Object.freeze([...this.#log]);
   }
 
   get installTokens(): readonly InstallTokenRecord[] {
     return Object.freeze(
-      [...this.#tokenIndex.entries()].map(([id, t]) =>
+      this.#store.installTokens().map(({ token: t, claim }) =>
         Object.freeze({
-          id,
+          id: t.id,
           serviceName: t.serviceName,
           serviceType: t.serviceType,
           controllerName: t.controllerName,
           expiresAt: new Date(t.expiresAt),
-          used: t.use !== undefined,
-          serviceId: t.use?.serviceId,
+          used: claim !== undefined,
+          serviceId: claim?.response === undefined ? undefined : claim.serviceId,
         }),
       ),
     );
   }
 
   get allocations(): readonly AllocationRecord[] {
-    return Object.freeze([...this.#ctx.state.allocations]);
+    return Object.freeze([...this.#allocations]);
   }
 
   get internalErrors(): readonly Error[] {
-    return Object.freeze([...this.#ctx.state.internalErrors]);
+    return Object.freeze([...this.#internalErrors]);
   }
 
   now(): number {
-    return this.#ctx.now();
+    return this.#service.now();
   }
 
   mintInstallToken(options: MintInstallTokenOptions): string {
@@ -147,24 +122,8 @@ class TestBackendServer implements TestBackend {
         'ERR_MTLS_INVALID_ARGUMENT',
         'mintInstallToken: serviceName must be a non-empty string.',
       );
-    const serviceType = options.serviceType ?? 'agent';
-    if (serviceType !== 'agent' && serviceType !== 'controller')
-      throw new MtlsError(
-        'ERR_MTLS_INVALID_ARGUMENT',
-        'mintInstallToken: serviceType must be "agent" or "controller".',
-      );
-    const ttlMs = options.ttlMs ?? this.#ctx.settings.tokenTtlMs;
-    if (!(typeof ttlMs === 'number' && Number.isFinite(ttlMs) && ttlMs > 0))
-      throw new MtlsError(
-        'ERR_MTLS_INVALID_ARGUMENT',
-        'mintInstallToken: ttlMs must be a positive number of milliseconds.',
-      );
-    return this.#ctx.mintInstallToken({
-      serviceName: options.serviceName,
-      serviceType,
-      controllerName: options.controllerName,
-      ttlMs,
-    }).token;
+    // The memory store keeps the token before createInstallToken returns.
+    return this.#service.createInstallToken(options).token;
   }
 
   mintAllocationToken(options: { owner: string; pools?: readonly string[] }): string {
@@ -173,58 +132,38 @@ class TestBackendServer implements TestBackend {
         'ERR_MTLS_INVALID_ARGUMENT',
         'mintAllocationToken: owner must be a non-empty string.',
       );
-    const token = `${randomId(8)}.${randomSecret(32)}`;
-    this.#ctx.allocationTokens.add(token, {
-      owner: options.owner,
-      pools: options.pools && [...options.pools],
-    });
+    const token = newAllocationToken();
+    // The memory store writes synchronously, inside this call.
+    void this.#service.addAllocationToken({ token, owner: options.owner, pools: options.pools });
     return token;
   }
 
   agent(serviceIdOrAgentId: string): AgentRecord | undefined {
-    const found = this.#ctx.state.find(serviceIdOrAgentId)[0];
-    return found && snapshotAgent(found);
+    const found = this.#store.find(serviceIdOrAgentId)[0];
+    if (!found) return undefined;
+    const entry = this.#store.identities().find((e) => e.identity.serviceId === found.serviceId);
+    return snapshot(found, entry?.certificateFingerprints ?? []);
   }
 
   revoke(serviceIdOrAgentId: string): void {
-    const agents = this.#ctx.state.find(serviceIdOrAgentId);
-    if (agents.length === 0)
+    if (this.#store.find(serviceIdOrAgentId).length === 0)
       throw new MtlsError(
         'ERR_MTLS_TESTKIT_UNKNOWN_IDENTITY',
         'revoke: no registered identity has this service id or agent id; see backend.agents.',
       );
-    for (const a of agents) a.revoked = true;
+    // The memory store revokes synchronously, inside this call.
+    void this.#store.revoke(serviceIdOrAgentId);
   }
 
   close(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => {
-      for (const w of this.#waits) {
-        clearTimeout(w.timer);
-        w.resolve();
-      }
-      this.#waits.clear();
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+    this.#closing ??= (async () => {
+      await this.#service.close();
+      await new Promise<void>((resolve) => {
+        this.#server.close(() => resolve());
+        this.#server.closeAllConnections();
+      });
+    })();
     return this.#closing;
-  }
-
-  /** @internal a real-time wait that {@link close} cuts short. */
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const w = {
-        timer: setTimeout(() => {
-          this.#waits.delete(w);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      this.#waits.add(w);
-    });
-  }
-
-  get closed(): boolean {
-    return this.#closing !== undefined;
   }
 
   toJSON(): Record<string, unknown> {
@@ -232,88 +171,157 @@ class TestBackendServer implements TestBackend {
   }
 
   [inspect.custom](): string {
-    return `TestBackend { url: '${this.url}', registrations: ${this.registrations}, agents: ${this.#ctx.state.agents.size}, adminToken: '[redacted]' }`;
+    return `TestBackend { url: '${this.url}', registrations: ${this.registrations}, agents: ${this.#store.identities().length}, adminToken: '[redacted]' }`;
   }
 }
 
-/** Starts the HTTPS server behind {@link createTestBackend}. */
-export async function startBackendServer(config: BackendConfig): Promise<TestBackend> {
-  const { settings, clock } = config;
+function snapshot(a: ReturnType<Store['find']>[number], fingerprints: readonly string[]): AgentRecord {
+  const hb = a.lastHeartbeat;
+  return Object.freeze({
+    serviceId: a.serviceId,
+    agentId: a.agentId,
+    serviceName: a.serviceName,
+    serviceType: a.serviceType,
+    controllerName: a.controllerName,
+    metadata: Object.freeze({ ...a.metadata }),
+    mode: a.mode,
+    registeredAt: new Date(a.registeredAt),
+    certificateFingerprint: a.certificateFingerprint,
+    certificateFingerprints: Object.freeze([...fingerprints]),
+    notAfter: new Date(a.notAfter),
+    renewals: a.renewals,
+    heartbeats: a.heartbeats,
+    lastHeartbeat: hb && Object.freeze({ ...hb, receivedAt: new Date(hb.receivedAt) }),
+    revoked: a.revoked,
+  });
+}
+
+function statusFault(status: 429 | 503, retryAfterMs: number): ProtocolError {
+  const seconds = Math.ceil(retryAfterMs / 1000);
+  return status === 429
+    ? new ProtocolError(429, 'RATE_LIMITED', `Too many requests: retry after ${seconds} s.`, { retryAfterMs })
+    : new ProtocolError(503, 'SERVICE_UNAVAILABLE', `The service is unavailable: retry after ${seconds} s.`, {
+        retryAfterMs,
+      });
+}
+
+/** Starts the HTTPS server behind {@link createTestBackend}: `@mtlskit/server` on a memory store, plus faults. */
+export async function startBackendServer(options: CreateTestBackendOptions): Promise<TestBackend> {
+  const clock = options.clock ?? systemClock;
+  const keyAlgorithm = options.keyAlgorithm ?? 'ECDSA-P256';
+  const lifetimeMs = options.certificateLifetimeMs ?? 3_600_000;
+  const backdateMs = options.backdateMs ?? Math.min(60_000, Math.floor(lifetimeMs / 10));
   const faults = new BackendFaults();
   const now = (): number => clock.now() + faults.clockOffsetMs;
   // The CA must cover both the real time (OpenSSL checks the server certificate with it)
   // and the backend clock, which may be fake and far away.
   const start = Math.min(Date.now(), now()) - 86_400_000;
   const end = Math.max(Date.now(), now()) + 10 * YEAR;
+  const second = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
   const ca =
-    config.ca ??
+    options.ca ??
     (await createCertificateAuthority({
-      subject: { commonName: config.caCommonName, organization: 'mtlskit testkit' },
-      keyAlgorithm: settings.keyAlgorithm,
-      notBefore: new Date(Math.floor(start / 1000) * 1000),
-      notAfter: new Date(Math.floor(end / 1000) * 1000),
+      subject: { commonName: options.caCommonName ?? 'mtlskit testkit CA', organization: 'mtlskit testkit' },
+      keyAlgorithm,
+      notBefore: second(start),
+      notAfter: second(end),
     }));
   const serverCert = await ca.issue({
     profile: 'server',
-    keyAlgorithm: settings.keyAlgorithm,
+    keyAlgorithm: keyAlgorithm,
     subject: { commonName: 'localhost' },
     dnsNames: ['localhost'],
     ipAddresses: ['127.0.0.1', '::1'],
-    notBefore: new Date(Math.floor(start / 1000) * 1000),
-    notAfter: new Date(Math.floor((Math.max(Date.now(), now()) + YEAR) / 1000) * 1000),
+    notBefore: second(start),
+    notAfter: second(Math.max(Date.now(), now()) + YEAR),
   });
   let foreign: Promise<CertificateAuthority> | undefined;
-  const installTokens = new TokenRegistry<InstallTokenEntry>();
-  const tokenIndex = new Map<string, InstallTokenEntry>();
-  const allocationTokens = new TokenRegistry<AllocationTokenEntry>();
-  for (const t of config.allocationTokens) {
+  const foreignCa = () => {
+    foreign ??= createCertificateAuthority({
+      // The same name with another key: the "CA was regenerated" case.
+      subject: ca.certificate.subject,
+      keyAlgorithm: keyAlgorithm,
+      notBefore: second(start),
+      notAfter: second(end),
+    });
+    return foreign;
+  };
+
+  const waits = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  let closed = false;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (closed) return resolve();
+      const w = {
+        timer: setTimeout(() => {
+          waits.delete(w);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      waits.add(w);
+    });
+
+  const store = createMemoryStore();
+  const service = createRegistrationService({
+    issuer: ca,
+    store,
+    adminToken: options.adminToken,
+    certificateLifetimeMs: options.certificateLifetimeMs,
+    tokenTtlMs: options.tokenTtlMs,
+    renewAfterFraction: options.renewAfterFraction,
+    backdateMs: options.backdateMs,
+    tokenReuse: options.tokenReuse,
+    keyAlgorithm,
+    paths: options.paths,
+    maxBodyBytes: options.maxBodyBytes,
+    clock: {
+      now,
+      setTimeout: (cb, delay, o) => clock.setTimeout(cb, delay, o),
+      clearTimeout: (t) => clock.clearTimeout(t),
+    } as Clock,
+    hooks: {
+      beforeCall: async (route) => {
+        const delay = faults.takeDelay(route);
+        if (delay > 0) await sleep(delay);
+        const status = faults.takeStatus(route);
+        if (status) throw statusFault(status.status, status.retryAfterMs);
+      },
+      dropAnswer: (route) => faults.takeDrop(route),
+      replaceRenewal: (input) => {
+        const kind = faults.takeBadRenewal();
+        if (!kind) return undefined;
+        return issueBadRenewal(kind, input, {
+          ca,
+          foreignCa,
+          keyAlgorithm: keyAlgorithm,
+          lifetimeMs,
+          backdateMs,
+          now: now(),
+        });
+      },
+    },
+  });
+  for (const t of options.allocationTokens ?? []) {
     if (!t || typeof t.token !== 'string' || t.token === '' || typeof t.owner !== 'string' || t.owner === '')
       throw new MtlsError(
         'ERR_MTLS_INVALID_ARGUMENT',
         'createTestBackend: each allocation token needs a token and an owner.',
       );
-    allocationTokens.add(t.token, { owner: t.owner, pools: t.pools && [...t.pools] });
+    await service.addAllocationToken({ token: t.token, owner: t.owner, pools: t.pools });
   }
-  const ctx: BackendContext = {
-    ca,
-    caPem: ca.certificatePem,
-    faults,
-    state: new BackendState(),
-    installTokens,
-    allocationTokens,
-    adminTokenHash: hashSecret(config.adminToken),
-    settings,
-    now,
-    foreignCa: () => {
-      foreign ??= createCertificateAuthority({
-        // The same name with another key: the "CA was regenerated" case.
-        subject: ca.certificate.subject,
-        keyAlgorithm: settings.keyAlgorithm,
-        notBefore: new Date(Math.floor(start / 1000) * 1000),
-        notAfter: new Date(Math.floor(end / 1000) * 1000),
-      });
-      return foreign;
-    },
-    mintInstallToken: (input) => {
-      const id = randomId(8);
-      const token = `${id}.${randomSecret(32)}`;
-      const entry: InstallTokenEntry = {
-        serviceName: input.serviceName,
-        serviceType: input.serviceType,
-        controllerName: input.controllerName,
-        expiresAt: now() + input.ttlMs,
-        use: undefined,
-      };
-      installTokens.add(token, entry);
-      tokenIndex.set(id, entry);
-      return { token, expiresAt: entry.expiresAt };
-    },
+  const logs = {
+    requests: [] as RequestLogEntry[],
+    allocations: [] as AllocationRecord[],
+    internalErrors: [] as Error[],
   };
+  service.on('request', (entry) => {
+    if (logs.requests.length >= MAX_LOG) logs.requests.shift();
+    logs.requests.push(entry);
+  });
+  service.on('allocated', (record) => logs.allocations.push(record));
+  service.on('internal-error', (e) => logs.internalErrors.push(e));
 
-  const routes = new Map<string, RouteName>(
-    (Object.keys(PATH_KEYS) as (keyof BackendPaths)[]).map((k) => [config.paths[k], PATH_KEYS[k]]),
-  );
-  let backend: TestBackendServer | undefined;
   const server = createServer(
     {
       key: serverCert.privateKeyPem!,
@@ -324,79 +332,8 @@ export async function startBackendServer(config: BackendConfig): Promise<TestBac
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
     },
-    (req, res) => {
-      void handle(req, res);
-    },
+    service.handler,
   );
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const route = routes.get(path);
-    const entry = {
-      method: req.method ?? '',
-      path,
-      route,
-      status: 0,
-      code: undefined as string | undefined,
-      dropped: false,
-      clientCertificate: hasClientCertificate(req),
-      at: new Date(now()),
-    };
-    try {
-      const raw = await readBody(req, config.maxBodyBytes);
-      if (!route) throw new ApiError(404, 'NOT_FOUND', 'No such call: see docs/protocol.md for the paths.');
-      if (req.method !== 'POST')
-        throw new ApiError(405, 'METHOD_NOT_ALLOWED', 'Use POST for this call.', {
-          headers: { allow: 'POST' },
-        });
-      const delay = faults.takeDelay(route);
-      if (delay > 0) await backend!.sleep(delay);
-      const status = faults.takeStatus(route);
-      if (status) {
-        const seconds = Math.ceil(status.retryAfterMs / 1000);
-        throw status.status === 429
-          ? new ApiError(429, 'RATE_LIMITED', `Too many requests: retry after ${seconds} s.`, {
-              headers: { 'retry-after': String(seconds) },
-              extra: { retry_after: seconds },
-            })
-          : new ApiError(
-              503,
-              'SERVICE_UNAVAILABLE',
-              `The service is unavailable: retry after ${seconds} s.`,
-              {
-                headers: { 'retry-after': String(seconds) },
-                extra: { retry_after: seconds },
-              },
-            );
-      }
-      const result = await HANDLERS[route](ctx, req, parseJsonObject(raw));
-      if (result.committed && faults.takeDrop(route)) {
-        entry.dropped = true;
-        req.socket.destroy();
-        return;
-      }
-      entry.status = result.status;
-      sendJson(res, result.status, result.body, result.headers);
-    } catch (e) {
-      const err =
-        e instanceof ApiError
-          ? e
-          : new ApiError(
-              500,
-              'INTERNAL_ERROR',
-              'The test backend failed on this call; see backend.internalErrors.',
-            );
-      if (!(e instanceof ApiError))
-        ctx.state.internalErrors.push(e instanceof Error ? e : new Error(String(e)));
-      entry.status = err.status;
-      entry.code = err.code;
-      const headers = err.status === 413 ? { ...err.headers, connection: 'close' } : err.headers;
-      if (!res.headersSent && !res.destroyed) sendJson(res, err.status, err.body(), headers);
-    } finally {
-      ctx.state.log(Object.freeze(entry));
-    }
-  }
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -404,6 +341,16 @@ export async function startBackendServer(config: BackendConfig): Promise<TestBac
       resolve();
     });
   });
-  backend = new TestBackendServer(server, ctx, config.adminToken, config.paths, tokenIndex);
+  const backend = new TestBackendServer(server, service, store, faults, logs);
+  const close = backend.close.bind(backend);
+  backend.close = () => {
+    closed = true;
+    for (const w of waits) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+    waits.clear();
+    return close();
+  };
   return backend;
 }

@@ -1,18 +1,19 @@
 import type { IncomingMessage } from 'node:http';
-import type { AllocationRecord } from '../backend/types.js';
-import type { AllocationTokenEntry, BackendContext, RouteResult } from './backend-context.js';
-import { ApiError, badRequest, bearerToken } from './http.js';
-import { issueClientCertificate } from './issue-client-certificate.js';
-import { requiredString } from './validate.js';
+import { badRequest, bearerToken } from '../http/http.js';
+import { ProtocolError } from '../http/protocol-error.js';
+import { requiredString } from '../http/validate.js';
+import { issueClientCertificate } from '../lib/issue-client-certificate.js';
+import { secretMatches } from '../lib/secret.js';
+import { splitToken } from '../lib/token-parts.js';
+import type { RouteResult, ServiceContext } from '../service/service-context.js';
+import type { StoredAllocationToken } from '../store/registration-store.js';
 
-function allocationToken(
-  ctx: BackendContext,
-  req: IncomingMessage,
-): { id: string; data: AllocationTokenEntry } {
+async function allocationToken(ctx: ServiceContext, req: IncomingMessage): Promise<StoredAllocationToken> {
   const presented = bearerToken(req);
-  const found = presented === undefined ? undefined : ctx.allocationTokens.find(presented);
-  if (!found)
-    throw new ApiError(
+  const parts = presented === undefined ? undefined : splitToken(presented);
+  const found = parts && parts.id.length <= 256 ? await ctx.store.getAllocationToken(parts.id) : undefined;
+  if (!secretMatches(parts?.secret ?? '', found?.secretHash) || !found)
+    throw new ProtocolError(
       401,
       'INVALID_ALLOCATION_TOKEN',
       'Missing or invalid bearer token: send Authorization: Bearer <allocation token>.',
@@ -23,25 +24,27 @@ function allocationToken(
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 
 async function allocate(
-  ctx: BackendContext,
+  ctx: ServiceContext,
   route: 'allocate' | 'cert',
-  token: { id: string; data: AllocationTokenEntry },
+  token: StoredAllocationToken,
   commonName: string,
   pool: { poolName?: string; namespace?: string; pools: readonly string[] },
 ): Promise<RouteResult> {
   const issued = await issueClientCertificate(ctx, { subject: { commonName } });
-  const record: AllocationRecord = Object.freeze({
-    route,
-    tokenId: token.id,
-    owner: token.data.owner,
-    commonName,
-    poolName: pool.poolName,
-    namespace: pool.namespace,
-    pools: Object.freeze([...pool.pools]),
-    fingerprint: issued.certificate.fingerprintSha256,
-    notAfter: issued.certificate.notAfter,
-  });
-  ctx.state.allocations.push(record);
+  ctx.emit(
+    'allocated',
+    Object.freeze({
+      route,
+      tokenId: token.id,
+      owner: token.owner,
+      commonName,
+      poolName: pool.poolName,
+      namespace: pool.namespace,
+      pools: Object.freeze([...pool.pools]),
+      fingerprint: issued.certificate.fingerprintSha256,
+      notAfter: issued.certificate.notAfter,
+    }),
+  );
   return {
     status: 200,
     body: {
@@ -53,38 +56,38 @@ async function allocate(
   };
 }
 
-function checkPools(token: AllocationTokenEntry, pools: readonly string[]): void {
+function checkPools(token: StoredAllocationToken, pools: readonly string[]): void {
   const allowed = token.pools;
   if (allowed === undefined) return;
   const denied = pools.find((p) => !allowed.includes(p));
   if (denied !== undefined)
-    throw new ApiError(403, 'POOL_NOT_ALLOWED', `This token may not allocate from pool "${denied}".`);
+    throw new ProtocolError(403, 'POOL_NOT_ALLOWED', `This token may not allocate from pool "${denied}".`);
 }
 
 /** `POST /api/v1/worker/allocate`: a fresh key and certificate with CN `alloc:<token id>`. */
 export async function handleAllocate(
-  ctx: BackendContext,
+  ctx: ServiceContext,
   req: IncomingMessage,
   body: Record<string, unknown>,
 ): Promise<RouteResult> {
-  const token = allocationToken(ctx, req);
+  const token = await allocationToken(ctx, req);
   const poolName = requiredString(body, 'poolName');
   const namespace = requiredString(body, 'namespace');
-  checkPools(token.data, [poolName]);
+  checkPools(token, [poolName]);
   return allocate(ctx, 'allocate', token, `alloc:${token.id}`, { poolName, namespace, pools: [poolName] });
 }
 
 /** `POST /api/v1/cert`: a fresh key and certificate whose CN is the token owner's name. */
 export async function handleCert(
-  ctx: BackendContext,
+  ctx: ServiceContext,
   req: IncomingMessage,
   body: Record<string, unknown>,
 ): Promise<RouteResult> {
-  const token = allocationToken(ctx, req);
+  const token = await allocationToken(ctx, req);
   const pools = body['pools'];
   if (pools === undefined || pools === null) throw badRequest('Missing required field: pools');
   if (!Array.isArray(pools) || pools.length === 0 || !pools.every((p) => typeof p === 'string' && p !== ''))
     throw badRequest('Invalid field: pools must be a non-empty array of pool names');
-  checkPools(token.data, pools as string[]);
-  return allocate(ctx, 'cert', token, token.data.owner, { pools: pools as string[] });
+  checkPools(token, pools as string[]);
+  return allocate(ctx, 'cert', token, token.owner, { pools: pools as string[] });
 }

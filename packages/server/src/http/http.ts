@@ -1,40 +1,9 @@
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-
-/** A protocol error answer: `{error, message, code}` with an HTTP status. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly extra: Readonly<Record<string, unknown>>;
-
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    options: { headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code;
-    this.headers = options.headers ?? {};
-    this.extra = options.extra ?? {};
-  }
-
-  /** The JSON body of the answer. */
-  body(): Record<string, unknown> {
-    return {
-      error: STATUS_CODES[this.status] ?? 'Error',
-      message: this.message,
-      code: this.code,
-      ...this.extra,
-    };
-  }
-}
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProtocolError } from './protocol-error.js';
 
 /** Shorthand for the most common answer: 400 with a message that names the field. */
-export function badRequest(message: string, code = 'VALIDATION_ERROR'): ApiError {
-  return new ApiError(400, code, message);
+export function badRequest(message: string, code = 'VALIDATION_ERROR'): ProtocolError {
+  return new ProtocolError(400, code, message);
 }
 
 /** Reads a request body up to `limit` bytes; a bigger body is a 413 (the rest is not read). */
@@ -48,7 +17,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         failed = true;
-        reject(new ApiError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`));
+        reject(
+          new ProtocolError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${limit} bytes.`),
+        );
         return;
       }
       chunks.push(chunk);

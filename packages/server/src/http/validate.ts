@@ -1,19 +1,29 @@
 import { badRequest } from './http.js';
 
 /** A required non-empty string field; the 400 names the field (`Missing required field: x`). */
-export function requiredString(body: Record<string, unknown>, name: string, path = name): string {
+export function requiredString(
+  body: Record<string, unknown>,
+  name: string,
+  path = name,
+  maxLength = 4096,
+): string {
   const v = body[name];
   if (v === undefined || v === null || v === '') throw badRequest(`Missing required field: ${path}`);
   if (typeof v !== 'string') throw badRequest(`Invalid field: ${path} must be a string`);
-  if (v.length > 4096) throw badRequest(`Invalid field: ${path} is longer than 4096 characters`);
+  if (v.length > maxLength) throw badRequest(`Invalid field: ${path} is longer than ${maxLength} characters`);
   return v;
 }
 
 /** An optional string field: absent, `null` and `''` all read as `undefined`. */
-export function optionalString(body: Record<string, unknown>, name: string, path = name): string | undefined {
+export function optionalString(
+  body: Record<string, unknown>,
+  name: string,
+  path = name,
+  maxLength = 4096,
+): string | undefined {
   const v = body[name];
   if (v === undefined || v === null || v === '') return undefined;
-  return requiredString(body, name, path);
+  return requiredString(body, name, path, maxLength);
 }
 
 /** A required string that must be one of `allowed`. */
@@ -39,13 +49,4 @@ export function requiredObject(
   if (v === undefined || v === null) throw badRequest(`Missing required field: ${path}`);
   if (typeof v !== 'object' || Array.isArray(v)) throw badRequest(`Invalid field: ${path} must be an object`);
   return v as Record<string, unknown>;
-}
-
-/** A required finite, non-negative number. */
-export function requiredNumber(body: Record<string, unknown>, name: string, path = name): number {
-  const v = body[name];
-  if (v === undefined || v === null) throw badRequest(`Missing required field: ${path}`);
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-    throw badRequest(`Invalid field: ${path} must be a non-negative number`);
-  return v;
 }
