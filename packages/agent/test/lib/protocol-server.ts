@@ -16,8 +16,13 @@ export interface Fault {
   body?: unknown;
   /** Process the request (commit), then destroy the socket instead of answering. */
   dropAfterCommit?: boolean;
-  /** Answer with this instead of the real result. */
-  replace?: (real: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Answer with this instead of the real result (`request` is the parsed request body). */
+  replace?: (
+    real: Record<string, unknown>,
+    request: Record<string, unknown>,
+  ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Take over the response entirely (trickled bodies, huge bodies, HTML pages…). */
+  raw?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface ProtocolServerOptions {
@@ -148,6 +153,10 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
     body: Record<string, unknown>,
   ): Promise<number> => {
     const fault = state.faults.get(route)?.shift();
+    if (fault?.raw !== undefined) {
+      fault.raw(req, res);
+      return -1;
+    }
     if (fault?.status !== undefined) {
       send(
         res,
@@ -222,7 +231,7 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
         return 401;
       }
       if (state.revoked.has(serviceId)) {
-        error(res, 403, 'revoked', 'Identity revoked');
+        error(res, 403, 'IDENTITY_REVOKED', 'Identity revoked');
         return 403;
       }
       const fp = new X509Certificate((req.socket as TLSSocket).getPeerCertificate(false).raw).fingerprint256;
@@ -267,7 +276,7 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
         clientKey: b64(leaf.privateKeyPem!),
       };
     }
-    if (fault?.replace !== undefined) out = await fault.replace(out);
+    if (fault?.replace !== undefined) out = await fault.replace(out, body);
     if (fault?.dropAfterCommit) {
       req.socket.destroy();
       return 0;
