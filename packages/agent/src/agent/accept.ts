@@ -90,9 +90,9 @@ function fingerprints(pem: string): Set<string> {
 
 /**
  * `ca_pem` becomes the trust anchors peers are verified with: it must be CA certificates
- * under which the issued chain verifies. On renew, a changed bundle is accepted only when
- * it still verifies the backend's current server certificate, or each new anchor is
- * signed over by the old anchors (a cross-signed CA rollover).
+ * under which the issued chain verifies. On renew, each anchor the bundle adds must verify
+ * the backend's current server certificate (the backend moved to it) or be signed by the
+ * current anchors (a cross-signed CA rollover); dropping anchors is fine.
  */
 export async function checkTrustAnchors(
   rt: AgentRuntime,
@@ -124,24 +124,26 @@ export async function checkTrustAnchors(
   if (call !== 'renew' || previous === undefined) return;
   const before = fingerprints(previous);
   const added = anchors.filter((a) => !before.has(a.fingerprintSha256));
-  if (added.length === 0 && anchors.length === before.size) return;
+  if (added.length === 0) return;
+  // Every added anchor must be vouched for: it verifies the backend's own server certificate
+  // (the backend moved to that CA), or the current anchors signed it (a cross-signed rollover).
   const server = rt.backend.lastServerCertificate;
-  if (server !== undefined) {
-    const v = await verifyChain({
-      leaf: new Uint8Array(server),
-      trustAnchors: anchors,
-      at,
-      purpose: 'serverAuth',
-    });
-    if (v.ok) return;
-  }
   for (const a of added) {
-    const v = await verifyChain({ leaf: a, trustAnchors: previous, at });
-    if (!v.ok) {
+    if (server !== undefined) {
+      const v = await verifyChain({
+        leaf: new Uint8Array(server),
+        trustAnchors: [a],
+        at,
+        purpose: 'serverAuth',
+      });
+      if (v.ok) continue;
+    }
+    const signed = await verifyChain({ leaf: a, trustAnchors: previous, at });
+    if (!signed.ok) {
       throw refused(
         call,
         'trust-bundle-change',
-        `ca_pem changed and the new anchor "${a.subject}" is neither signed by the current anchors nor does the new bundle verify the backend's own server certificate`,
+        `ca_pem adds the anchor "${a.subject}", which neither verifies the backend's own server certificate nor is signed by the current anchors`,
       );
     }
   }
