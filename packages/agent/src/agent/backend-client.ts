@@ -163,14 +163,27 @@ function createAttempt(
           Math.max(1, notAfter.getTime() - now),
           { unref: true },
         );
-  const signals = [controller.signal, ...parents.filter((s): s is AbortSignal => s !== undefined)];
+  // Not AbortSignal.any(): on Node 20 it keeps a WeakRef per combined signal in the
+  // long-lived parent (the agent's own signal) until that aborts — one per call, forever.
+  const unlink: (() => void)[] = [];
+  for (const parent of parents) {
+    if (parent === undefined) continue;
+    if (parent.aborted) {
+      controller.abort(parent.reason);
+      break;
+    }
+    const onAbort = (): void => controller.abort(parent.reason);
+    parent.addEventListener('abort', onAbort, { once: true });
+    unlink.push(() => parent.removeEventListener('abort', onAbort));
+  }
   return {
-    signal: AbortSignal.any(signals),
+    signal: controller.signal,
     deadlineAt,
     abort: (reason) => controller.abort(reason),
     dispose: () => {
       clearTimeout(timeout);
       if (expiry !== undefined) clock.clearTimeout(expiry);
+      for (const u of unlink.splice(0)) u();
     },
   };
 }

@@ -37,6 +37,11 @@ export interface ProtocolServerOptions {
   ca?: CertificateAuthority;
   /** Allocation tokens → owner. */
   allocationTokens?: Record<string, string>;
+  /**
+   * Record requests, renewals and heartbeats, and keep accepting replaced certificates.
+   * `false` keeps the server's memory flat for long runs (the memory bench). Default `true`.
+   */
+  keepHistory?: boolean;
 }
 
 export interface Registration {
@@ -245,7 +250,8 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
         }
         const cert = await issue(csr);
         byFingerprint.set(cert.fp, serviceId);
-        state.renewals.push({ serviceId, fingerprint: fp });
+        if (options.keepHistory === false) byFingerprint.delete(fp);
+        else state.renewals.push({ serviceId, fingerprint: fp });
         const hint = options.renewAfter?.(cert.nb, cert.na);
         out = {
           certificate_pem: cert.chain,
@@ -310,6 +316,7 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
         const route = routes[req.url ?? ''];
         const clientCert = (req.socket as TLSSocket).getPeerCertificate?.(false)?.raw !== undefined;
         const record = (status: number): void => {
+          if (options.keepHistory === false) return;
           state.requests.push({
             route: route ?? String(req.url),
             status,
