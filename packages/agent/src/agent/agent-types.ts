@@ -158,7 +158,14 @@ export interface AgentStatus {
   counters: AgentCounters;
 }
 
-/** Options of {@link MtlsAgent.start} and {@link MtlsAgent.renewNow}. */
+/**
+ * Options of {@link MtlsAgent.start} and {@link MtlsAgent.renewNow}.
+ *
+ * @example
+ * ```ts
+ * await agent.start({ signal: AbortSignal.timeout(60_000) }); // give up on an unreachable backend
+ * ```
+ */
 export interface AgentCallOptions {
   /** Gives up waiting (and stops the attempt this call started); rejects with `ERR_MTLS_ABORTED`. */
   signal?: AbortSignal;

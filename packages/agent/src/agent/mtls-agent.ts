@@ -17,7 +17,16 @@ import type { Task } from './scheduler.js';
 
 export type { ResolvedAgentConfig } from './resolved-config.js';
 
-/** Listener arguments of {@link AgentEvents}, the type parameter of the agent's `eventemitter3` emitter. */
+/**
+ * Listener arguments of {@link AgentEvents}, the type parameter of the agent's
+ * `eventemitter3` emitter.
+ *
+ * @example
+ * ```ts
+ * import type { AgentEventListeners } from '@mtlskit/agent';
+ * type RenewedArgs = AgentEventListeners['renewed']; // [payload: { credentials, previousGeneration }]
+ * ```
+ */
 export type AgentEventListeners = { [K in keyof AgentEvents]: [payload: AgentEvents[K]] };
 
 /**

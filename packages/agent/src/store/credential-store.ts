@@ -32,7 +32,15 @@ export interface PendingKey {
   readonly createdAt: string;
 }
 
-/** The record of a revocation (`403 IDENTITY_REVOKED`), kept so that a restart stays revoked. */
+/**
+ * The record of a revocation (`403 IDENTITY_REVOKED`), kept so that a restart stays revoked.
+ *
+ * @example
+ * ```ts
+ * const revoked = await store.loadRevocation?.();
+ * if (revoked) console.error(`revoked at ${revoked.revokedAt}: clear the store and enroll again`);
+ * ```
+ */
 export interface StoredRevocation {
   /** ISO 8601. */
   readonly revokedAt: string;
