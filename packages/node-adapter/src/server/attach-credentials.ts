@@ -32,11 +32,13 @@ export interface AttachCredentialsOptions extends TlsVersionOptions {
   /** Retire connections older than this (ms) the same way, even without a swap. Default: off. */
   maxConnectionAge?: number;
   /**
-   * With `retireConnections`, connections of an old generation are closed this long (ms)
-   * before that generation's certificate expires, whatever they are doing: idle HTTP/1.1
-   * and raw TLS connections are ended (close_notify + FIN), busy HTTP/1.1 ones after their
-   * response, HTTP/2 sessions got their GOAWAY at the swap; at a fifth of this before
-   * notAfter whatever is left (streams that never end) is destroyed. Default `5000`.
+   * With `retireConnections`, connections of an old generation are wound down before that
+   * generation's certificate expires, whatever they are doing. This long (ms) before its
+   * notAfter, raw TLS connections are ended (close_notify + FIN), busy HTTP/1.1 ones close
+   * after their response (idle ones already answer their next request with
+   * `Connection: close`), HTTP/2 sessions got their GOAWAY at the swap; at a fifth of this
+   * before notAfter whatever is left (idle keep-alive sockets, streams that never end) is
+   * destroyed. Default `5000`.
    */
   retireBeforeExpiryMs?: number;
 }
@@ -110,7 +112,7 @@ export function attachCredentials(
   const serials = new Map<string, number>();
   let generation = 0;
   let detached = false;
-  const expiry = createExpiryRetirement(retireBeforeMs, sessions);
+  const expiry = createExpiryRetirement(server, retireBeforeMs, sessions);
   // Without a listener, an 'error' event would throw inside a socket callback.
   const emitError = (e: MtlsError): void => {
     if (events.listenerCount('error') > 0) events.emit('error', e);
@@ -276,6 +278,7 @@ interface ExpiryRetirement {
  * served under a certificate past its notAfter. Timers run on the real clock (like TLS).
  */
 function createExpiryRetirement(
+  server: TlsServer,
   beforeMs: number,
   sessions: Map<ServerHttp2Session, number>,
 ): ExpiryRetirement {
@@ -285,12 +288,16 @@ function createExpiryRetirement(
   const closeWhenIdle = new WeakSet<TLSSocket>();
   const planned = new Map<number, NodeJS.Timeout[]>();
 
+  // HTTP/1.1 has no graceful close for an idle keep-alive connection (a client may be
+  // sending on it right now), so those wait for the next response's `Connection: close`
+  // and only the hard deadline cuts them. Raw TLS gets close_notify at once.
   const soft = (gen: number): void => {
+    const http = server.listenerCount('request') > 0;
     for (const socket of sockets.get(gen) ?? []) {
       // HTTP/2 connections are wound down by their session's GOAWAY below.
       if (socket.alpnProtocol === 'h2') continue;
       if ((inFlight.get(socket) ?? 0) > 0) closeWhenIdle.add(socket);
-      else socket.end();
+      else if (!http) socket.end();
     }
     for (const [session, g] of sessions) if (g === gen && !session.closed) session.close();
   };
