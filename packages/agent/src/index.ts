@@ -1,4 +1,5 @@
 export type {
+  AgentCallOptions,
   AgentCounters,
   AgentEvents,
   AgentHeartbeatOptions,
@@ -11,7 +12,7 @@ export type {
   RetryEvent,
 } from './agent/agent-types.js';
 export { createAgent } from './agent/create-agent.js';
-export { MtlsAgent } from './agent/mtls-agent.js';
+export { type AgentEventListeners, MtlsAgent } from './agent/mtls-agent.js';
 export {
   type AllocationEnrollmentOptions,
   allocationEnrollment,
@@ -32,6 +33,11 @@ export {
 } from './enrollment/install-token-enrollment.js';
 export { AGENT_ERROR_CODES, type AgentErrorCode } from './errors/agent-error-codes.js';
 export { AGENT_CHANNELS } from './observability/agent-channels.js';
-export type { CredentialStore, PendingKey, StoredIdentity } from './store/credential-store.js';
+export type {
+  CredentialStore,
+  PendingKey,
+  StoredIdentity,
+  StoredRevocation,
+} from './store/credential-store.js';
 export { FileStore, type FileStoreOptions } from './store/file-store.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory-store.js';

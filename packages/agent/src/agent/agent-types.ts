@@ -93,8 +93,26 @@ export interface CreateAgentOptions {
   clock?: Clock;
   /** console- or pino-shaped logger. Default: silent. Secrets are always redacted. */
   logger?: LoggerLike;
-  /** Per-request timeout of backend calls, ms. Default `30_000`. */
+  /**
+   * Total deadline of one backend call (connect, headers and the whole body), ms; for
+   * renew and heartbeat it never exceeds the time left on the certificate in use.
+   * Default `30_000`.
+   */
   requestTimeoutMs?: number;
+  /** Largest backend answer accepted, bytes; a larger one is refused while it streams. Default `1_048_576` (1 MiB). */
+  maxResponseBytes?: number;
+  /**
+   * A started agent's timers keep the Node process alive (a process whose only job is the
+   * agent does not exit). Set `false` to embed the agent in a process that should exit on
+   * its own when its other work is done. Default `true`.
+   */
+  keepProcessAlive?: boolean;
+  /**
+   * After the certificate expired (state `expired`), `current()` still returns it and
+   * `credentials()` still hands it out, for callers that prefer a stale identity to none.
+   * Default `false`: `current()` throws `ERR_MTLS_IDENTITY_EXPIRED` with what to do.
+   */
+  allowExpiredCredentials?: boolean;
   /** TLS connect timeout of backend calls, ms. Default `10_000`. */
   connectTimeoutMs?: number;
   /** A new certificate may start this far in the future before it counts as clock skew, ms. Default `300_000`. */
@@ -135,7 +153,22 @@ export interface AgentStatus {
   lastHeartbeatAt: Date | undefined;
   lastRenewalAt: Date | undefined;
   lastError: { code: string; message: string; at: Date } | undefined;
+  /** In `expired` or `revoked`: what an operator must do, in words. */
+  requiredAction: string | undefined;
   counters: AgentCounters;
+}
+
+/**
+ * Options of {@link MtlsAgent.start} and {@link MtlsAgent.renewNow}.
+ *
+ * @example
+ * ```ts
+ * await agent.start({ signal: AbortSignal.timeout(60_000) }); // give up on an unreachable backend
+ * ```
+ */
+export interface AgentCallOptions {
+  /** Gives up waiting (and stops the attempt this call started); rejects with `ERR_MTLS_ABORTED`. */
+  signal?: AbortSignal;
 }
 
 /** Payload of `renewal-failed` and `enrollment-failed`. */
@@ -163,4 +196,6 @@ export interface AgentEvents {
   revoked: { cause: MtlsError };
   'reenrollment-required': { reason: string; cause: MtlsError | undefined };
   state: { from: AgentState; to: AgentState };
+  /** Something an operator should fix that did not stop the agent (loose file modes, …). */
+  warning: MtlsError;
 }

@@ -1,11 +1,12 @@
 import { isMtlsError, MtlsError, parseCertificates, systemClock } from '@mtlskit/core';
 import { installTokenEnrollment } from '../enrollment/install-token-enrollment.js';
 import { createLog } from '../lib/agent-logger.js';
-import { normalizePin } from '../lib/backend-http.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, normalizePin } from '../lib/backend-http.js';
 import { Redactor } from '../lib/redactor.js';
 import { FileStore } from '../store/file-store.js';
 import type { CreateAgentOptions } from './agent-types.js';
-import { MtlsAgent, type ResolvedAgentConfig } from './mtls-agent.js';
+import { MtlsAgent } from './mtls-agent.js';
+import type { ResolvedAgentConfig } from './resolved-config.js';
 
 function invalid(message: string): MtlsError {
   return new MtlsError('ERR_MTLS_INVALID_ARGUMENT', message);
@@ -146,6 +147,9 @@ export function createAgent(options: CreateAgentOptions): MtlsAgent {
       `INSECURE: backendUrl ${backendUrl.origin} is plain http; the install token and identities travel in clear text`,
     );
   }
+  if (options.keepProcessAlive !== undefined && typeof options.keepProcessAlive !== 'boolean')
+    throw invalid('keepProcessAlive must be a boolean.');
+  const storeWarnings: ResolvedAgentConfig['storeWarnings'] = { sink: undefined };
   const config: ResolvedAgentConfig = {
     backendUrl,
     trustAnchorsPem: options.trustAnchors,
@@ -161,7 +165,9 @@ export function createAgent(options: CreateAgentOptions): MtlsAgent {
     serviceType,
     controllerName: options.controllerName,
     metadata: { ...(options.metadata ?? {}) },
-    store: options.store ?? new FileStore(options.stateDir!),
+    store: options.store ?? new FileStore(options.stateDir!, { onWarning: (w) => storeWarnings.sink?.(w) }),
+    storeWarnings,
+    stateDir: options.store === undefined ? options.stateDir : undefined,
     strategy,
     keyAlgorithm: options.keyAlgorithm ?? 'ECDSA-P256',
     renewal: {
@@ -187,6 +193,14 @@ export function createAgent(options: CreateAgentOptions): MtlsAgent {
     log: logger,
     redactor,
     requestTimeoutMs: duration('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1),
+    maxResponseBytes: duration(
+      'maxResponseBytes',
+      options.maxResponseBytes,
+      DEFAULT_MAX_RESPONSE_BYTES,
+      1024,
+    ),
+    keepProcessAlive: options.keepProcessAlive ?? true,
+    allowExpiredCredentials: options.allowExpiredCredentials === true,
     maxClockSkewMs: duration('maxClockSkewMs', options.maxClockSkewMs, 300_000),
     wallClockCheckMs: duration('wallClockCheckMs', options.wallClockCheckMs, 300_000, 1),
   };

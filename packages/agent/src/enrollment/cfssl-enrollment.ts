@@ -1,6 +1,11 @@
 import { isMtlsError, MtlsError, parseCertificates } from '@mtlskit/core';
 import type { Dispatcher } from 'undici';
-import { type BackendResponse, createBackendDispatcher, sendBackendRequest } from '../lib/backend-http.js';
+import {
+  type BackendResponse,
+  createBackendDispatcher,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  sendBackendRequest,
+} from '../lib/backend-http.js';
 import { type CfsslCallInfo, type CfsslEndpoint, cfsslError } from '../lib/cfssl-errors.js';
 import { authsignBody, decodeAuthKey } from '../lib/cfssl-token.js';
 import { Redactor } from '../lib/redactor.js';
@@ -202,7 +207,7 @@ export function cfsslEnrollment(options: CfsslEnrollmentOptions): EnrollmentStra
       res = await sendBackendRequest(
         dispatcher,
         url,
-        { method: 'POST', body, signal: ctx.signal, timeoutMs },
+        { method: 'POST', body, signal: ctx.signal, timeoutMs, maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES },
         `The CFSSL ${endpoint} call`,
         redactor,
       );

@@ -12,13 +12,18 @@
  * | `ERR_MTLS_RATE_LIMITED` | 429; `details.retryAfterMs` holds the server's `Retry-After` | yes |
  * | `ERR_MTLS_SERVER_UNAVAILABLE` | network failure, timeout, 5xx | yes |
  * | `ERR_MTLS_BACKEND_REJECTED` | another 4xx (validation) | renewals: yes, with backoff |
- * | `ERR_MTLS_INVALID_RESPONSE` | not JSON, no certificate, certificate not for our key, chain not to the pinned CA, already expired (`details.reason`) | renewals: yes, with backoff |
+ * | `ERR_MTLS_INVALID_RESPONSE` | not JSON, no certificate, certificate not for our key, chain not to the pinned CA, already expired, not a TLS client certificate, another identity, a bad or unjustified `ca_pem` (`details.reason`) | renewals: yes, with backoff |
  * | `ERR_MTLS_CLOCK_SKEW` | the new certificate starts further in the future than `maxClockSkewMs` | renewals: yes |
  * | `ERR_MTLS_ENROLLMENT_FAILED` | a custom strategy threw something that is not an `MtlsError` | yes |
  * | `ERR_MTLS_STORAGE` | the store could not read or write | renewals: yes |
  * | `ERR_MTLS_IDENTITY_EXPIRED` | the certificate expired before a renewal succeeded | recovery ladder |
  * | `ERR_MTLS_REENROLLMENT_REQUIRED` | expired and no usable install token: an operator must provide a new one | no |
- * | `ERR_MTLS_REVOKED` | the backend answered 401/403 to renew or heartbeat | no |
+ * | `ERR_MTLS_REVOKED` | the backend answered `403` with JSON code `IDENTITY_REVOKED` to renew or heartbeat (stored: a restart stays revoked) | no |
+ * | `ERR_MTLS_IDENTITY_REFUSED` | any other 401/403 to renew or heartbeat (a WAF, a gateway, another code) | yes, with backoff |
+ * | `ERR_MTLS_RESPONSE_TOO_LARGE` | a backend answer exceeded `maxResponseBytes` | yes, with backoff |
+ * | `ERR_MTLS_STATE_LOCKED` | another agent holds the `stateDir` lock | no |
+ * | `ERR_MTLS_ABORTED` | `start()` / `renewNow()` was given up through its `signal` | — |
+ * | `ERR_MTLS_INSECURE_PERMISSIONS` | warning: the install token file or a directory is open to other users | — |
  * | `ERR_MTLS_SERVER_NOT_TRUSTED` | the backend's certificate does not verify against `trustAnchors` / the SPKI pin, or TLS < 1.2 | no |
  * | `ERR_MTLS_INSECURE_BACKEND_URL` | `backendUrl` is not `https:` and `dangerouslyAllowInsecureHttp` is not set | no |
  * | `ERR_MTLS_ALLOCATION_CN_MISMATCH` | an allocated certificate's CN does not carry `alloc:<token-id>` | no |
@@ -57,6 +62,11 @@ export const AGENT_ERROR_CODES = Object.freeze({
   identityExpired: 'ERR_MTLS_IDENTITY_EXPIRED',
   reenrollmentRequired: 'ERR_MTLS_REENROLLMENT_REQUIRED',
   revoked: 'ERR_MTLS_REVOKED',
+  identityRefused: 'ERR_MTLS_IDENTITY_REFUSED',
+  responseTooLarge: 'ERR_MTLS_RESPONSE_TOO_LARGE',
+  stateLocked: 'ERR_MTLS_STATE_LOCKED',
+  aborted: 'ERR_MTLS_ABORTED',
+  insecurePermissions: 'ERR_MTLS_INSECURE_PERMISSIONS',
   serverNotTrusted: 'ERR_MTLS_SERVER_NOT_TRUSTED',
   insecureBackendUrl: 'ERR_MTLS_INSECURE_BACKEND_URL',
   allocationCnMismatch: 'ERR_MTLS_ALLOCATION_CN_MISMATCH',

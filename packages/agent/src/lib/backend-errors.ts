@@ -21,6 +21,7 @@ export function httpError(
   url: URL,
   redactor: Redactor,
   now: number,
+  identityNotAfter?: Date,
 ): MtlsError {
   const serverCode = field(res.body, 'code') ?? field(res.body, 'error');
   const rawMessage = field(res.body, 'message');
@@ -97,10 +98,37 @@ export function httpError(
       { details },
     );
   }
-  if ((call === 'renew' || call === 'heartbeat') && (s === 401 || s === 403)) {
+  if ((call === 'renew' || call === 'heartbeat') && s === 403 && isRevocation(res)) {
+    // Only the protocol's explicit, JSON answer is terminal: a WAF page or a proxy's 403 is not.
     return new MtlsError(
       'ERR_MTLS_REVOKED',
-      `The backend no longer accepts this agent's identity (${s} to ${call})${said}; it was revoked. The agent stopped using it; enroll again with a new install token.`,
+      `The backend revoked this agent's identity (403 IDENTITY_REVOKED to ${call})${said}. The agent stopped using it and remembers the revocation across restarts; clear the state directory and enroll again with a new install token.`,
+      { details },
+    );
+  }
+  if ((call === 'renew' || call === 'heartbeat') && (s === 401 || s === 403)) {
+    const what = describeAnswer(res, serverCode);
+    const certificateNotAfter = identityNotAfter?.getTime();
+    if (
+      /EXPIRED/i.test(`${serverCode ?? ''} ${rawMessage ?? ''}`) &&
+      certificateNotAfter !== undefined &&
+      certificateNotAfter > now
+    ) {
+      return new MtlsError(
+        'ERR_MTLS_CLOCK_SKEW',
+        `The backend answered ${s} to ${call} and says this agent's certificate expired${said}, but by this host's clock it is valid until ${new Date(certificateNotAfter).toISOString()}: the clocks of this host and the backend disagree. Synchronise them (NTP); the agent retries with backoff.`,
+        {
+          details: {
+            ...details,
+            notAfter: new Date(certificateNotAfter).toISOString(),
+            now: new Date(now).toISOString(),
+          },
+        },
+      );
+    }
+    return new MtlsError(
+      'ERR_MTLS_IDENTITY_REFUSED',
+      `The backend answered ${s} to the ${call} call (${what})${said}. This is not a revocation (that is only "403 IDENTITY_REVOKED" in JSON); a proxy or WAF in front of the backend, or a backend problem, may be refusing the client certificate. The agent keeps its identity and retries with backoff.`,
       { details },
     );
   }
@@ -111,6 +139,20 @@ export function httpError(
   );
 }
 
+/** The protocol's revocation answer: a JSON object whose `code` (or `error`) is `IDENTITY_REVOKED`. */
+function isRevocation(res: BackendResponse): boolean {
+  const type = res.headers['content-type'] ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) return false;
+  return field(res.body, 'code') === 'IDENTITY_REVOKED' || field(res.body, 'error') === 'IDENTITY_REVOKED';
+}
+
+/** What came back, in words, for a refusal that is not the protocol's. */
+function describeAnswer(res: BackendResponse, serverCode: string | undefined): string {
+  const type = (res.headers['content-type'] ?? 'no content-type').split(';')[0]!.trim().slice(0, 60);
+  if (typeof res.body !== 'object' || res.body === null) return `a non-JSON body, ${type}`;
+  return serverCode === undefined ? `JSON without a code, ${type}` : `JSON code "${serverCode.slice(0, 60)}"`;
+}
+
 /** Whether the agent should try again later (with backoff) rather than give up. */
 export function isRetryable(e: unknown): boolean {
   if (!isMtlsError(e)) return true;
@@ -118,6 +160,8 @@ export function isRetryable(e: unknown): boolean {
     e.code === 'ERR_MTLS_RATE_LIMITED' ||
     e.code === 'ERR_MTLS_SERVER_UNAVAILABLE' ||
     e.code === 'ERR_MTLS_ENROLLMENT_FAILED' ||
+    e.code === 'ERR_MTLS_IDENTITY_REFUSED' ||
+    e.code === 'ERR_MTLS_RESPONSE_TOO_LARGE' ||
     e.code.startsWith('ERR_MTLS_STORAGE')
   );
 }

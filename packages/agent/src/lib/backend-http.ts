@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { MtlsError } from '@mtlskit/core';
+import { isMtlsError, MtlsError } from '@mtlskit/core';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { Redactor } from './redactor.js';
 
@@ -44,7 +44,11 @@ export function normalizePin(pin: string): string {
  * identity when given. One per credential generation, so a TLS session is never resumed
  * under another identity.
  */
-export function createBackendDispatcher(tls: BackendTls, identity?: ClientIdentity): Dispatcher {
+export function createBackendDispatcher(
+  tls: BackendTls,
+  identity?: ClientIdentity,
+  onServerCertificate?: (raw: Buffer) => void,
+): Dispatcher {
   return new Agent({
     connect: {
       ca: tls.trustAnchorsPem,
@@ -65,6 +69,7 @@ export function createBackendDispatcher(tls: BackendTls, identity?: ClientIdenti
             });
           }
         }
+        onServerCertificate?.(cert.raw);
         return undefined;
       },
     },
@@ -85,9 +90,16 @@ export interface BackendRequest {
   readonly method?: 'GET' | 'POST';
   readonly headers?: Record<string, string>;
   readonly body?: unknown;
+  /** Aborts the whole call (connect, headers and body): the caller's total deadline. */
   readonly signal?: AbortSignal;
+  /** Idle limit between bytes; the total deadline is the caller's `signal`. */
   readonly timeoutMs: number;
+  /** Largest accepted body, bytes; a larger one is refused while streaming. */
+  readonly maxResponseBytes: number;
 }
+
+/** Default cap of a backend answer: 1 MiB (a certificate chain is a few KiB). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1 << 20;
 
 const UNTRUSTED = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -101,9 +113,16 @@ const UNTRUSTED = new Set([
   'CERT_UNTRUSTED',
   'CERT_REJECTED',
   'INVALID_CA',
+  'INVALID_PURPOSE',
+  'CERT_REVOKED',
+  'CERT_CHAIN_TOO_LONG',
+  'PATH_LENGTH_EXCEEDED',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'ERR_SSL_UNSUPPORTED_PROTOCOL',
-  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
   'ERR_SSL_WRONG_VERSION_NUMBER',
   PIN_MISMATCH,
 ]);
@@ -119,19 +138,23 @@ function codesOf(err: unknown): string[] {
   return out;
 }
 
+function whyUntrusted(code: string, url: URL): string {
+  if (code === PIN_MISMATCH) return 'its key does not match spkiPin';
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `its certificate does not name ${url.hostname}`;
+  if (code === 'INVALID_PURPOSE')
+    return 'its certificate is not for TLS servers (extended key usage serverAuth is missing); the backend must use a server certificate';
+  if (code === 'CERT_REVOKED') return 'its certificate is revoked';
+  if (code.startsWith('ERR_SSL'))
+    return 'it offers only TLS versions older than 1.2 (the agent requires TLS 1.2 or later), or does not speak TLS at all on that port';
+  return `its certificate does not verify against trustAnchors (${code})`;
+}
+
 /** Maps a transport failure (no HTTP answer) to a coded error. */
 export function transportError(err: unknown, url: URL, what: string, redactor: Redactor): MtlsError {
   const codes = codesOf(err);
   const untrusted = codes.find((c) => UNTRUSTED.has(c));
   if (untrusted !== undefined) {
-    const why =
-      untrusted === PIN_MISMATCH
-        ? 'its key does not match spkiPin'
-        : untrusted === 'ERR_TLS_CERT_ALTNAME_INVALID'
-          ? `its certificate does not name ${url.hostname}`
-          : untrusted.startsWith('ERR_SSL')
-            ? 'it does not speak TLS 1.2 or later'
-            : `its certificate does not verify against trustAnchors (${untrusted})`;
+    const why = whyUntrusted(untrusted, url);
     return new MtlsError(
       'ERR_MTLS_SERVER_NOT_TRUSTED',
       `The backend ${url.origin} is not trusted: ${why}. Nothing secret was sent. Check backendUrl, trustAnchors and spkiPin.`,
@@ -173,12 +196,7 @@ export async function sendBackendRequest(
   } catch (e) {
     throw transportError(e, url, what, redactor);
   }
-  let text: string;
-  try {
-    text = await res.body.text();
-  } catch (e) {
-    throw transportError(e, url, what, redactor);
-  }
+  const text = await readCapped(res, req.maxResponseBytes, url, what, redactor);
   let body: unknown;
   if (text.trim() !== '') {
     try {
@@ -193,4 +211,44 @@ export async function sendBackendRequest(
     else if (Array.isArray(v) && v[0] !== undefined) headers[k.toLowerCase()] = v[0];
   }
   return { status: res.statusCode, headers, body };
+}
+
+function tooLarge(url: URL, what: string, limit: number, seen: number): MtlsError {
+  return new MtlsError(
+    'ERR_MTLS_RESPONSE_TOO_LARGE',
+    `${what} to ${url.origin} answered more than ${limit} bytes (at least ${seen}); the answer was refused and the connection closed. A backend answer is a few KiB: check backendUrl, or raise maxResponseBytes.`,
+    { details: { origin: url.origin, limit, seen } },
+  );
+}
+
+/** Reads a body up to `limit` bytes; a larger one is refused mid-stream and its socket destroyed. */
+async function readCapped(
+  res: Dispatcher.ResponseData,
+  limit: number,
+  url: URL,
+  what: string,
+  redactor: Redactor,
+): Promise<string> {
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    res.body.destroy();
+    throw tooLarge(url, what, limit, declared);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body) {
+      const b = chunk as Buffer;
+      size += b.length;
+      if (size > limit) {
+        res.body.destroy();
+        throw tooLarge(url, what, limit, size);
+      }
+      chunks.push(b);
+    }
+  } catch (e) {
+    if (isMtlsError(e)) throw e;
+    throw transportError(e, url, what, redactor);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
 }

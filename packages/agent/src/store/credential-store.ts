@@ -33,6 +33,26 @@ export interface PendingKey {
 }
 
 /**
+ * The record of a revocation (`403 IDENTITY_REVOKED`), kept so that a restart stays revoked.
+ *
+ * @example
+ * ```ts
+ * const revoked = await store.loadRevocation?.();
+ * if (revoked) console.error(`revoked at ${revoked.revokedAt}: clear the store and enroll again`);
+ * ```
+ */
+export interface StoredRevocation {
+  /** ISO 8601. */
+  readonly revokedAt: string;
+  /** The generation in service when the backend revoked it. */
+  readonly generation: number;
+  /** The error code (`ERR_MTLS_REVOKED`). */
+  readonly code: string;
+  /** The agent's message (redacted; no secrets). */
+  readonly message: string;
+}
+
+/**
  * Where an agent keeps its identity. Implementations: `FileStore(stateDir)` (generation
  * directories, an atomically switched `current` symlink, files 0600, directory 0700) and
  * `MemoryStore` for tests. Errors are `MtlsError`s with code `ERR_MTLS_STORAGE`.
@@ -46,6 +66,19 @@ export interface CredentialStore {
   savePendingKey(pending: PendingKey): Promise<void>;
   loadPendingKey(): Promise<PendingKey | undefined>;
   clearPendingKey(): Promise<void>;
-  /** Removes every generation and pending key (e.g. after revocation, when the caller asks for it). */
+  /** Removes every generation, pending key and revocation record (e.g. to enroll again after a revocation). */
   clear(): Promise<void>;
+  /**
+   * Persists that the backend revoked the identity; `loadRevocation()` returns it until
+   * `clear()`. Optional for custom stores: without it a restart uses the revoked identity
+   * again until the backend refuses it.
+   */
+  saveRevocation?(revocation: StoredRevocation): Promise<void>;
+  loadRevocation?(): Promise<StoredRevocation | undefined>;
+  /**
+   * Takes the store's exclusive lock (one agent per store); rejects with
+   * `ERR_MTLS_STATE_LOCKED` when another process holds it. Resolves with the release function.
+   * Optional for custom stores.
+   */
+  lock?(): Promise<() => Promise<void>>;
 }

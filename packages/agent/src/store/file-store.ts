@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, realpath, rename, symlink, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isMtlsError, type MtlsError } from '@mtlskit/core';
-import type { CredentialStore, PendingKey, StoredIdentity } from './credential-store.js';
+import type { CredentialStore, PendingKey, StoredIdentity, StoredRevocation } from './credential-store.js';
 import {
   checkIdentityKey,
   checkIdentityShape,
@@ -10,6 +10,7 @@ import {
   keyMismatchReason,
 } from './lib/check-input.js';
 import { redactedIdentity, redactedPendingKey } from './lib/redacted.js';
+import { REVOKED, readRevocation, writeRevocation } from './lib/revocation-file.js';
 import {
   checkStateDir,
   isNotFound,
@@ -22,6 +23,7 @@ import {
   syncDir,
   writePrivateFile,
 } from './lib/safe-fs.js';
+import { lockStateDir } from './lib/state-dir-lock.js';
 import { fsError, type StorageErrorCode, storageError } from './lib/storage-error.js';
 
 /**
@@ -275,6 +277,34 @@ export class FileStore implements CredentialStore {
         await syncDir(this.#dir);
       }
       await this.#finishClear();
+    });
+  }
+
+  async saveRevocation(revocation: StoredRevocation): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#checkDir(true);
+      await writeRevocation(this.#dir, revocation);
+    });
+  }
+
+  async loadRevocation(): Promise<StoredRevocation | undefined> {
+    return this.#exclusive(async () => {
+      if (!(await this.#checkDir(false))) return undefined;
+      return readRevocation(this.#dir);
+    });
+  }
+
+  /**
+   * Takes the exclusive lock of `stateDir` (`agent.lock`, with `proper-lockfile`): a second
+   * process fails fast with `ERR_MTLS_STATE_LOCKED`. A lock left by a dead process on this
+   * host is taken over. Resolves with the release function.
+   */
+  async lock(): Promise<() => Promise<void>> {
+    return this.#exclusive(async () => {
+      await this.#checkDir(true);
+      return lockStateDir(this.#dir, (e) => {
+        if (this.#onWarning) this.#onWarning(e);
+      });
     });
   }
 
@@ -698,6 +728,7 @@ export class FileStore implements CredentialStore {
         name === CURRENT_TMP ||
         name === PENDING ||
         name === PENDING_TMP ||
+        name === REVOKED ||
         GEN.test(name) ||
         name.startsWith(TMP_PREFIX) ||
         name.startsWith(REJECTED_PREFIX)

@@ -1,4 +1,4 @@
-import type { CredentialStore, PendingKey, StoredIdentity } from './credential-store.js';
+import type { CredentialStore, PendingKey, StoredIdentity, StoredRevocation } from './credential-store.js';
 import { checkIdentityKey, checkIdentityShape, checkPendingKey } from './lib/check-input.js';
 import { redactedIdentity, redactedPendingKey } from './lib/redacted.js';
 import { storageError } from './lib/storage-error.js';
@@ -34,6 +34,7 @@ export class MemoryStore implements CredentialStore {
   readonly #keep: number;
   #generations: StoredIdentity[] = [];
   #pending: PendingKey | undefined;
+  #revocation: StoredRevocation | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     const keep = options.keep ?? 2;
@@ -86,6 +87,15 @@ export class MemoryStore implements CredentialStore {
   async clear(): Promise<void> {
     this.#generations = [];
     this.#pending = undefined;
+    this.#revocation = undefined;
+  }
+
+  async saveRevocation(revocation: StoredRevocation): Promise<void> {
+    this.#revocation = { ...revocation };
+  }
+
+  async loadRevocation(): Promise<StoredRevocation | undefined> {
+    return this.#revocation === undefined ? undefined : { ...this.#revocation };
   }
 
   toJSON(): { generations: number[]; pendingKey: boolean } {

@@ -206,4 +206,45 @@ describe('secrets never leak (canary)', () => {
     expect(text).toContain('[REDACTED]');
     expect(text).not.toContain(SECRET);
   });
+
+  it('redacts the secret half of the token when a backend echoes only that part', async () => {
+    const server = await startProtocolServer({ tokens: { [TOKEN]: 'canary' } });
+    open.push(server);
+    server.faults.set('register', [
+      { status: 400, body: { error: 'bad', message: `secret part ${SECRET} refused`, code: `E_${SECRET}` } },
+    ]);
+    const published: unknown[] = [];
+    const onMessage = (m: unknown): void => {
+      published.push(m);
+    };
+    for (const name of Object.values(AGENT_CHANNELS)) subscribe(name, onMessage);
+    const lines: string[] = [];
+    try {
+      const a = createAgent({
+        backendUrl: server.url,
+        trustAnchors: server.caPem,
+        installToken: TOKEN,
+        serviceName: 'canary',
+        store: new MemoryStore(),
+        heartbeat: { enabled: false },
+        logger: { error: (...x: unknown[]) => lines.push(inspect(x, { depth: 20 })) },
+      });
+      open.push(a);
+      const events = recordEvents(a);
+      const err = await a.start().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ERR_MTLS_BACKEND_REJECTED' });
+      const haystack = [
+        ...dump(err),
+        ...dump(a.status()),
+        ...dump(a),
+        ...dump(published),
+        ...events.flatMap((e) => dump(e.payload)),
+        ...lines,
+      ].join('\n');
+      expect(haystack).toContain('[REDACTED]');
+      expect(haystack).not.toContain(SECRET);
+    } finally {
+      for (const name of Object.values(AGENT_CHANNELS)) unsubscribe(name, onMessage);
+    }
+  });
 });

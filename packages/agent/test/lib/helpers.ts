@@ -8,15 +8,15 @@ export function nextEvent<K extends keyof AgentEvents>(
 ): Promise<AgentEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      agent.off(event, on);
+      agent.off(event, on as never);
       reject(new Error(`timed out waiting for ${String(event)}`));
     }, timeoutMs);
     const on = (p: AgentEvents[K]): void => {
       clearTimeout(timer);
-      agent.off(event, on);
+      agent.off(event, on as never);
       resolve(p);
     };
-    agent.on(event, on);
+    agent.on(event, on as never);
   });
 }
 

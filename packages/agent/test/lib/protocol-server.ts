@@ -16,8 +16,13 @@ export interface Fault {
   body?: unknown;
   /** Process the request (commit), then destroy the socket instead of answering. */
   dropAfterCommit?: boolean;
-  /** Answer with this instead of the real result. */
-  replace?: (real: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Answer with this instead of the real result (`request` is the parsed request body). */
+  replace?: (
+    real: Record<string, unknown>,
+    request: Record<string, unknown>,
+  ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Take over the response entirely (trickled bodies, huge bodies, HTML pages…). */
+  raw?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface ProtocolServerOptions {
@@ -32,6 +37,11 @@ export interface ProtocolServerOptions {
   ca?: CertificateAuthority;
   /** Allocation tokens → owner. */
   allocationTokens?: Record<string, string>;
+  /**
+   * Record requests, renewals and heartbeats, and keep accepting replaced certificates.
+   * `false` keeps the server's memory flat for long runs (the memory bench). Default `true`.
+   */
+  keepHistory?: boolean;
 }
 
 export interface Registration {
@@ -148,6 +158,10 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
     body: Record<string, unknown>,
   ): Promise<number> => {
     const fault = state.faults.get(route)?.shift();
+    if (fault?.raw !== undefined) {
+      fault.raw(req, res);
+      return -1;
+    }
     if (fault?.status !== undefined) {
       send(
         res,
@@ -222,7 +236,7 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
         return 401;
       }
       if (state.revoked.has(serviceId)) {
-        error(res, 403, 'revoked', 'Identity revoked');
+        error(res, 403, 'IDENTITY_REVOKED', 'Identity revoked');
         return 403;
       }
       const fp = new X509Certificate((req.socket as TLSSocket).getPeerCertificate(false).raw).fingerprint256;
@@ -236,7 +250,8 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
         }
         const cert = await issue(csr);
         byFingerprint.set(cert.fp, serviceId);
-        state.renewals.push({ serviceId, fingerprint: fp });
+        if (options.keepHistory === false) byFingerprint.delete(fp);
+        else state.renewals.push({ serviceId, fingerprint: fp });
         const hint = options.renewAfter?.(cert.nb, cert.na);
         out = {
           certificate_pem: cert.chain,
@@ -267,7 +282,7 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
         clientKey: b64(leaf.privateKeyPem!),
       };
     }
-    if (fault?.replace !== undefined) out = await fault.replace(out);
+    if (fault?.replace !== undefined) out = await fault.replace(out, body);
     if (fault?.dropAfterCommit) {
       req.socket.destroy();
       return 0;
@@ -301,6 +316,7 @@ export async function startProtocolServer(options: ProtocolServerOptions = {}): 
         const route = routes[req.url ?? ''];
         const clientCert = (req.socket as TLSSocket).getPeerCertificate?.(false)?.raw !== undefined;
         const record = (status: number): void => {
+          if (options.keepHistory === false) return;
           state.requests.push({
             route: route ?? String(req.url),
             status,

@@ -48,6 +48,15 @@ const SERVER_VERIFY_FAILURES: Readonly<Record<string, string>> = {
   ERR_MTLS_SPKI_PIN_MISMATCH: 'its public key does not match the pinned SPKI',
 };
 
+// No TLS version in common: the peer speaks only versions this side refuses (or the reverse).
+// The alert comes from the handshake, before any certificate was looked at.
+const VERSION_MISMATCH = new Set([
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+  'ERR_SSL_UNSUPPORTED_PROTOCOL',
+  'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+
 function classify(error: unknown): { how: string; alert?: string } | undefined {
   const code = codeOf(error);
   if (code === undefined) return undefined;
@@ -103,6 +112,13 @@ export function explainTlsFailure(error: unknown, context: TlsFailureContext = {
       return new MtlsError(
         'ERR_MTLS_SERVER_NOT_TRUSTED',
         `The server's certificate was refused${where(context)}: ${refused}. The trust anchors come from the current credentials' trustAnchorsPem; run \`mtlskit doctor --connect HOST:PORT --cert … --key … --ca …\` to see the server's chain.`,
+        { cause: candidate, details: { tlsCode: code, ...context } },
+      );
+    }
+    if (code !== undefined && VERSION_MISMATCH.has(code)) {
+      return new MtlsError(
+        'ERR_MTLS_TLS_VERSION_MISMATCH',
+        `The server and this client have no TLS version in common${where(context)} (${code}); the certificates were never looked at. mtlskit speaks TLS 1.2 and 1.3: upgrade the server, or check that the port speaks TLS at all.`,
         { cause: candidate, details: { tlsCode: code, ...context } },
       );
     }

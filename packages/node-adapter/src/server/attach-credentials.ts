@@ -31,6 +31,16 @@ export interface AttachCredentialsOptions extends TlsVersionOptions {
   retireConnections?: boolean;
   /** Retire connections older than this (ms) the same way, even without a swap. Default: off. */
   maxConnectionAge?: number;
+  /**
+   * With `retireConnections`, connections of an old generation are wound down before that
+   * generation's certificate expires, whatever they are doing. This long (ms) before its
+   * notAfter, raw TLS connections are ended (close_notify + FIN), busy HTTP/1.1 ones close
+   * after their response (idle ones already answer their next request with
+   * `Connection: close`), HTTP/2 sessions got their GOAWAY at the swap; at a fifth of this
+   * before notAfter whatever is left (idle keep-alive sockets, streams that never end) is
+   * destroyed. Default `5000`.
+   */
+  retireBeforeExpiryMs?: number;
 }
 
 /** The handle returned by {@link attachCredentials}. */
@@ -91,6 +101,7 @@ export function attachCredentials(
   }
   const versions = resolveTlsVersions(options);
   const maxAge = durationOption('maxConnectionAge', options.maxConnectionAge, undefined);
+  const retireBeforeMs = durationOption('retireBeforeExpiryMs', options.retireBeforeExpiryMs, 5000) ?? 5000;
   const retire = options.retireConnections !== false;
   const requestCert = options.requestCert !== false;
   const events = new EventEmitter() as AttachedCredentials & EventEmitter;
@@ -101,6 +112,7 @@ export function attachCredentials(
   const serials = new Map<string, number>();
   let generation = 0;
   let detached = false;
+  const expiry = createExpiryRetirement(server, retireBeforeMs, sessions);
   // Without a listener, an 'error' event would throw inside a socket callback.
   const emitError = (e: MtlsError): void => {
     if (events.listenerCount('error') > 0) events.emit('error', e);
@@ -142,10 +154,12 @@ export function attachCredentials(
     const serial = serialOf(c.certificateChainPem);
     if (serial !== undefined) serials.set(serial, c.generation);
     if (serials.size > 16) serials.delete(serials.keys().next().value as string);
+    expiry.noteGeneration(c.generation, c.notAfter.getTime());
     if (retire) {
       for (const [session, gen] of sessions) {
         if (gen < generation && !session.closed) session.close();
       }
+      expiry.planOlderThan(generation);
     }
     events.emit('swap', { from, to: generation });
   };
@@ -157,7 +171,9 @@ export function attachCredentials(
   };
 
   const onSecureConnection = (socket: TLSSocket): void => {
-    conns.set(socket, { generation: generationOf(socket), openedAt: Date.now() });
+    const gen = generationOf(socket);
+    conns.set(socket, { generation: gen, openedAt: Date.now() });
+    if (retire) expiry.track(socket, gen);
     if (options.authorize === undefined || socket.authorized !== true) return;
     const peer = getPeerIdentity(socket);
     let allowed = false;
@@ -183,6 +199,7 @@ export function attachCredentials(
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.httpVersionMajor !== 1) return;
+    expiry.busy(req.socket as TLSSocket, res);
     if (stale(req.socket as TLSSocket) && !res.headersSent) res.setHeader('Connection', 'close');
   };
 
@@ -230,6 +247,7 @@ export function attachCredentials(
         server.off('session' as 'secureConnection', onSession as never);
         source.off('update', onUpdate);
         source.off('error', onSourceError);
+        expiry.stop();
       },
     },
   });
@@ -243,4 +261,92 @@ function serialOf(chainPem: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+interface ExpiryRetirement {
+  noteGeneration(generation: number, notAfter: number): void;
+  track(socket: TLSSocket, generation: number): void;
+  busy(socket: TLSSocket, res: ServerResponse): void;
+  /** Plans the retirement of every generation older than `current`. */
+  planOlderThan(current: number): void;
+  stop(): void;
+}
+
+/**
+ * `setSecureContext()` leaves open connections on the old certificate; a client never
+ * re-checks it, so without this a keep-alive or streaming connection would go on being
+ * served under a certificate past its notAfter. Timers run on the real clock (like TLS).
+ */
+function createExpiryRetirement(
+  server: TlsServer,
+  beforeMs: number,
+  sessions: Map<ServerHttp2Session, number>,
+): ExpiryRetirement {
+  const notAfters = new Map<number, number>();
+  const sockets = new Map<number, Set<TLSSocket>>();
+  const inFlight = new WeakMap<TLSSocket, number>();
+  const closeWhenIdle = new WeakSet<TLSSocket>();
+  const planned = new Map<number, NodeJS.Timeout[]>();
+
+  // HTTP/1.1 has no graceful close for an idle keep-alive connection (a client may be
+  // sending on it right now), so those wait for the next response's `Connection: close`
+  // and only the hard deadline cuts them. Raw TLS gets close_notify at once.
+  const soft = (gen: number): void => {
+    const http = server.listenerCount('request') > 0;
+    for (const socket of sockets.get(gen) ?? []) {
+      // HTTP/2 connections are wound down by their session's GOAWAY below.
+      if (socket.alpnProtocol === 'h2') continue;
+      if ((inFlight.get(socket) ?? 0) > 0) closeWhenIdle.add(socket);
+      else if (!http) socket.end();
+    }
+    for (const [session, g] of sessions) if (g === gen && !session.closed) session.close();
+  };
+  const hard = (gen: number): void => {
+    for (const socket of sockets.get(gen) ?? []) socket.destroy();
+    for (const [session, g] of sessions) if (g === gen && !session.destroyed) session.destroy();
+    sockets.delete(gen);
+    planned.delete(gen);
+    notAfters.delete(gen);
+  };
+  const at = (when: number, fn: () => void): NodeJS.Timeout => {
+    const t = setTimeout(fn, Math.max(0, when - Date.now()));
+    t.unref();
+    return t;
+  };
+
+  return {
+    noteGeneration(gen, notAfter) {
+      notAfters.set(gen, notAfter);
+    },
+    track(socket, gen) {
+      let set = sockets.get(gen);
+      if (set === undefined) {
+        set = new Set();
+        sockets.set(gen, set);
+      }
+      set.add(socket);
+      socket.once('close', () => set.delete(socket));
+    },
+    busy(socket, res) {
+      inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+      res.once('close', () => {
+        const left = (inFlight.get(socket) ?? 1) - 1;
+        inFlight.set(socket, left);
+        if (left === 0 && closeWhenIdle.has(socket)) socket.end();
+      });
+    },
+    planOlderThan(current) {
+      for (const [gen, notAfter] of notAfters) {
+        if (gen >= current || planned.has(gen)) continue;
+        planned.set(gen, [
+          at(notAfter - beforeMs, () => soft(gen)),
+          at(notAfter - beforeMs / 5, () => hard(gen)),
+        ]);
+      }
+    },
+    stop() {
+      for (const timers of planned.values()) for (const t of timers) clearTimeout(t);
+      planned.clear();
+    },
+  };
 }

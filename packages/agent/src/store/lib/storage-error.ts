@@ -10,7 +10,8 @@ export type StorageErrorCode =
   | 'ERR_MTLS_STORAGE_KEY_MISMATCH'
   | 'ERR_MTLS_STORAGE_GENERATION'
   | 'ERR_MTLS_STORAGE_INVALID'
-  | 'ERR_MTLS_STORAGE_RECOVERED';
+  | 'ERR_MTLS_STORAGE_RECOVERED'
+  | 'ERR_MTLS_STATE_LOCKED';
 
 export function storageError(
   code: StorageErrorCode,
