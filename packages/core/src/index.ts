@@ -83,6 +83,7 @@ export {
   MutableCredentialSource,
   type MutableCredentialSourceOptions,
 } from './source/mutable-credential-source.js';
+export { abortable, type ReadyOptions } from './source/ready-options.js';
 export { createStaticCredentialSource } from './source/static-credential-source.js';
 export {
   type CredentialsInput,

@@ -10,6 +10,7 @@ export {
   type CredentialDirectory,
   type CredentialFiles,
   FileCredentialSource,
+  type FileCredentialSourceEvents,
   type FileCredentialSourceOptions,
   type FileExpiryEvent,
 } from './file/file-credential-source.js';

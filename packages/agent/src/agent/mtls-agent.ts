@@ -177,22 +177,22 @@ export class MtlsAgent extends TypedEmitter<AgentEvents> implements CredentialSo
     const r = config.renewal;
     const expiry = (): Date | undefined => this.#current?.notAfter;
     this.#renewBackoff = createBackoff({
-      initialDelay: r.initialDelayMs,
-      maxDelay: r.maxDelayMs,
+      initialDelayMs: r.initialDelayMs,
+      maxDelayMs: r.maxDelayMs,
       remainingFraction: r.remainingFraction,
       notAfter: expiry,
       random: r.random,
       clock: config.clock,
     });
     this.#heartbeatBackoff = createBackoff({
-      initialDelay: Math.min(1000, config.heartbeat.intervalMs),
-      maxDelay: config.heartbeat.intervalMs,
+      initialDelayMs: Math.min(1000, config.heartbeat.intervalMs),
+      maxDelayMs: config.heartbeat.intervalMs,
       random: r.random,
       clock: config.clock,
     });
     this.#enrollBackoff = createBackoff({
-      initialDelay: r.initialDelayMs,
-      maxDelay: r.maxDelayMs,
+      initialDelayMs: r.initialDelayMs,
+      maxDelayMs: r.maxDelayMs,
       random: r.random,
       clock: config.clock,
     });
