@@ -8,6 +8,7 @@ export {
   createMtlsDispatcher,
   type DispatcherGenerationInfo,
   MtlsDispatcher,
+  type MtlsDispatcherEvents,
   type MtlsDispatcherOptions,
   type MtlsSocketEvent,
 } from './dispatcher/create-mtls-dispatcher.js';

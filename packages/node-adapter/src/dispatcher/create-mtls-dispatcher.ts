@@ -55,6 +55,24 @@ export interface MtlsSocketEvent {
   socket: TLSSocket;
 }
 
+/**
+ * The events of {@link MtlsDispatcher}, on top of undici's own (`connect`, `disconnect`,
+ * `connectionError`, `drain`).
+ */
+export interface MtlsDispatcherEvents {
+  /** New requests go to generation `to` from now on. */
+  swap: (event: { from: number; to: number }) => void;
+  /** A retired generation finished (or was cut at its drain deadline). */
+  drained: (event: { generation: number }) => void;
+  /** A new TLS connection was established. */
+  socket: (event: MtlsSocketEvent) => void;
+  /** Material Node could not load, or the source's own error; the old generation stays. */
+  'credential-error': (error: MtlsError) => void;
+}
+
+type UndiciEvent = 'connect' | 'disconnect' | 'connectionError' | 'drain';
+type AnyListener = (...args: never[]) => unknown;
+
 interface Pool {
   readonly credentials: Credentials;
   readonly agent: Agent;
@@ -135,6 +153,28 @@ export class MtlsDispatcher extends Dispatcher {
   /** The generation new connections use, or 0 before the source is ready. */
   get generation(): number {
     return this.#active?.credentials.generation ?? 0;
+  }
+
+  // undici types narrow Dispatcher's listeners to its own events; these add ours, typed.
+  /** Listens to an mtlskit event ({@link MtlsDispatcherEvents}) or one of undici's. */
+  override on<K extends keyof MtlsDispatcherEvents>(event: K, listener: MtlsDispatcherEvents[K]): this;
+  override on(event: UndiciEvent, listener: AnyListener): this;
+  override on(event: string, listener: AnyListener): this {
+    return super.on(event as 'drain', listener as never);
+  }
+
+  /** Like {@link MtlsDispatcher.on}, once. */
+  override once<K extends keyof MtlsDispatcherEvents>(event: K, listener: MtlsDispatcherEvents[K]): this;
+  override once(event: UndiciEvent, listener: AnyListener): this;
+  override once(event: string, listener: AnyListener): this {
+    return super.once(event as 'drain', listener as never);
+  }
+
+  /** Removes a listener added with {@link MtlsDispatcher.on} or {@link MtlsDispatcher.once}. */
+  override off<K extends keyof MtlsDispatcherEvents>(event: K, listener: MtlsDispatcherEvents[K]): this;
+  override off(event: UndiciEvent, listener: AnyListener): this;
+  override off(event: string, listener: AnyListener): this {
+    return super.off(event as 'drain', listener as never);
   }
 
   /** The active pool and the pools still draining. */
