@@ -214,6 +214,21 @@ export class MtlsDispatcher extends Dispatcher {
   }
 
   /**
+   * `{ ...init, dispatcher: this }` typed as the global `fetch`'s `RequestInit`, for Node's
+   * own `fetch` (Node 20, 22 and 24 take this dispatcher at run time, tested in CI; their
+   * types come from the undici copy bundled in Node, which names its types apart from
+   * yours, so a bare `{ dispatcher }` does not type-check there).
+   *
+   * @example
+   * ```ts
+   * const res = await fetch('https://api.internal:8443/health', dispatcher.forGlobalFetch({ method: 'GET' }));
+   * ```
+   */
+  forGlobalFetch(init: RequestInit = {}): RequestInit {
+    return { ...init, dispatcher: this } as RequestInit;
+  }
+
+  /**
    * WHATWG `fetch` through this dispatcher (undici's implementation, never the global
    * one). A rejected client certificate rejects with `TypeError('fetch failed')` whose
    * `cause` is an `ERR_MTLS_PEER_REJECTED_CERTIFICATE` {@link MtlsError}.
