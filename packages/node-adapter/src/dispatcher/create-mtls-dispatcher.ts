@@ -215,9 +215,11 @@ export class MtlsDispatcher extends Dispatcher {
 
   /**
    * `{ ...init, dispatcher: this }` typed as the global `fetch`'s `RequestInit`, for Node's
-   * own `fetch` (Node 20, 22 and 24 take this dispatcher at run time, tested in CI; their
-   * types come from the undici copy bundled in Node, which names its types apart from
-   * yours, so a bare `{ dispatcher }` does not type-check there).
+   * own `fetch`, whose types come from the undici copy bundled in Node (so a bare
+   * `{ dispatcher }` does not type-check there). Works at run time on Node 20, 22 and 24
+   * when this package runs on undici 7 (tested in CI); with undici 8 Node's fetch fails
+   * (`UND_ERR_INVALID_ARG`: undici 8 refuses the handlers Node's bundled undici passes), so
+   * use undici 8's own `fetch` / `request` or {@link MtlsDispatcher.fetch} there.
    *
    * @example
    * ```ts
