@@ -24,7 +24,7 @@ export async function run(): Promise<BenchRow[]> {
   const random = seededRandom(20250101);
   const tracker = new ExpiryTracker<{ notBefore: number; notAfter: number }>({
     clock,
-    thresholds: [],
+    thresholdsMs: [],
     renewal: { fraction: FRACTION, jitter: JITTER, random },
   });
   const renewals: { at: number; twoThirds: number }[] = [];

@@ -101,7 +101,6 @@ interface Written {
  * a block is `any` while its mtlskit half is still checked.
  */
 export function missingModules(root: string, blocks: readonly DocBlock[]): string[] {
-  const require = createRequire(join(root, 'package.json'));
   const names = new Set<string>();
   for (const b of blocks) {
     if (b.nocheck) continue;
@@ -109,16 +108,16 @@ export function missingModules(root: string, blocks: readonly DocBlock[]): strin
       const spec = m[1] ?? m[2]!;
       if (spec.startsWith('.') || spec.startsWith('node:') || spec.startsWith('@mtlskit/')) continue;
       const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-      if (
-        existsSync(join(root, 'node_modules', pkg)) ||
-        existsSync(join(root, 'node_modules', '@types', pkg))
-      )
-        continue;
-      try {
-        require.resolve(spec);
-      } catch {
-        names.add(spec);
+      // Looked up the way tsc will from .tmp/doc-blocks: node_modules folders from the root
+      // upwards (require.resolve under tsx also finds pnpm's hidden .pnpm/node_modules, which
+      // tsc does not, e.g. axios installed only as a devDependency of one package).
+      let found = false;
+      for (let dir = root; !found; dir = dirname(dir)) {
+        found =
+          existsSync(join(dir, 'node_modules', pkg)) || existsSync(join(dir, 'node_modules', '@types', pkg));
+        if (dirname(dir) === dir) break;
       }
+      if (!found) names.add(spec);
     }
   }
   return [...names].sort();

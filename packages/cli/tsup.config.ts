@@ -1,4 +1,8 @@
 import { defineConfig } from 'tsup';
-import { packageBuild } from '../../tsup.base.js';
+import { binBuild, packageBuild } from '../../tsup.base.js';
 
-export default defineConfig(packageBuild({ index: 'src/index.ts', bin: 'src/bin.ts' }));
+// The two builds run side by side: the library's clean step leaves the bin's files alone.
+export default defineConfig([
+  { ...packageBuild({ index: 'src/index.ts' }), clean: ['**/*', '!bin.js', '!bin.js.map'] },
+  binBuild({ bin: 'src/bin.ts' }),
+]);

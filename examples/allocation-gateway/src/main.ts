@@ -134,7 +134,7 @@ export async function runAllocationGateway(
     refusedByGateway.push(peer.commonName ?? peer.subject);
     log(`gateway: refused a verified client with CN=${peer.commonName} (not an allocation)`);
   });
-  await attached.ready;
+  await attached.ready();
   await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
   const gatewayUrl = `https://127.0.0.1:${(gateway.address() as AddressInfo).port}/v1/jobs`;
   log(`gateway on ${gatewayUrl}, admits CN=alloc:* only`);

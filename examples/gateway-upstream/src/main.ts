@@ -112,7 +112,7 @@ export async function runGatewayUpstream(
     }),
     { authorize: createPeerAllowList({ commonNames: ['api-gateway'] }) },
   );
-  await upstreamTls.ready;
+  await upstreamTls.ready();
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const upstreamPort = (upstream.address() as AddressInfo).port;
   log(`${stamp()}  upstream (mTLS, allows CN=api-gateway) on https://127.0.0.1:${upstreamPort}`);

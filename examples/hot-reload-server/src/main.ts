@@ -130,8 +130,8 @@ export async function runHotReloadServer(
   const source = new FileCredentialSource({
     ...files,
     purpose: 'serverAuth',
-    debounce: 50,
-    pollInterval: 1_000,
+    debounceMs: 50,
+    pollIntervalMs: 1_000,
   });
   const sourceErrors: string[] = [];
   source.on('error', (e) => sourceErrors.push(e.code));
@@ -149,7 +149,7 @@ export async function runHotReloadServer(
     const serial = parseCertificate(source.current().certificateChainPem).serialNumber;
     log(`${stamp()}  server swapped to generation ${to} (serial ${serial}) — same process, same socket`);
   });
-  await attached.ready;
+  await attached.ready();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   log(`${stamp()}  https server with hot reload on https://127.0.0.1:${port}`);

@@ -20,7 +20,7 @@ export interface KubernetesSecretVolumeOptions {
    * Polling backstop of the source, ms. Default `600_000`: long on purpose, so the reloads
    * you see come from the directory watch, not from polling.
    */
-  pollInterval?: number;
+  pollIntervalMs?: number;
   /** Give up waiting for a reload after this long, ms. Default `10_000`. */
   reloadTimeoutMs?: number;
   /** Receives one line per event. Default: silent. */
@@ -142,14 +142,14 @@ export async function runKubernetesSecretVolume(
   const source = new FileCredentialSource({
     dir: mount,
     purpose: 'serverAuth',
-    debounce: 50,
-    pollInterval: options.pollInterval ?? 600_000,
+    debounceMs: 50,
+    pollIntervalMs: options.pollIntervalMs ?? 600_000,
   });
   const sourceErrors: string[] = [];
   source.on('error', (e) => sourceErrors.push(`${e.code}: ${e.message}`));
   const server = https.createServer((_req, res) => res.end('ok'));
   const attached = attachCredentials(server, source);
-  await attached.ready;
+  await attached.ready();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   log(`${stamp()}  https server on https://127.0.0.1:${port} serving generation ${source.generation}`);

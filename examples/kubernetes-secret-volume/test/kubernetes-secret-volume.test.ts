@@ -7,7 +7,7 @@ describe('kubernetes-secret-volume example', () => {
     const result = await runKubernetesSecretVolume({
       swaps: 3,
       swapEveryMs: 300,
-      pollInterval: 600_000,
+      pollIntervalMs: 600_000,
       log: (line) => lines.push(line),
     });
 

@@ -25,6 +25,12 @@ export {
 } from './chain/run-limbo.js';
 export { type CertificatesInput, type VerifyChainOptions, verifyChain } from './chain/verify-chain.js';
 export { type CryptoProvider, setCryptoProvider } from './crypto/set-crypto-provider.js';
+export type {
+  CryptoKeyShape,
+  SubtleCryptoShape,
+  WebCryptoKey,
+  WebSubtleCrypto,
+} from './crypto/web-crypto-types.js';
 export { type CreateCsrOptions, createCsr, type SubjectFields } from './csr/create-csr.js';
 export { type CsrInfo, parseCsr } from './csr/parse-csr.js';
 export {
@@ -77,6 +83,7 @@ export {
   MutableCredentialSource,
   type MutableCredentialSourceOptions,
 } from './source/mutable-credential-source.js';
+export { abortable, type ReadyOptions } from './source/ready-options.js';
 export { createStaticCredentialSource } from './source/static-credential-source.js';
 export {
   type CredentialsInput,

@@ -2,6 +2,7 @@ export {
   createMtlsDispatcher,
   type DispatcherGenerationInfo,
   MtlsDispatcher,
+  type MtlsDispatcherEvents,
   type MtlsDispatcherOptions,
   type MtlsSocketEvent,
 } from './dispatcher/create-mtls-dispatcher.js';
@@ -10,6 +11,7 @@ export {
   type CredentialDirectory,
   type CredentialFiles,
   FileCredentialSource,
+  type FileCredentialSourceEvents,
   type FileCredentialSourceOptions,
   type FileExpiryEvent,
 } from './file/file-credential-source.js';

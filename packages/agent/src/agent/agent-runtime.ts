@@ -79,22 +79,22 @@ export class AgentRuntime {
     this.backend = new BackendClient(config, (p) => this.track(p));
     const r = config.renewal;
     this.renewBackoff = createBackoff({
-      initialDelay: r.initialDelayMs,
-      maxDelay: r.maxDelayMs,
+      initialDelayMs: r.initialDelayMs,
+      maxDelayMs: r.maxDelayMs,
       remainingFraction: r.remainingFraction,
       notAfter: () => this.current?.notAfter,
       random: r.random,
       clock: config.clock,
     });
     this.heartbeatBackoff = createBackoff({
-      initialDelay: Math.min(1000, config.heartbeat.intervalMs),
-      maxDelay: config.heartbeat.intervalMs,
+      initialDelayMs: Math.min(1000, config.heartbeat.intervalMs),
+      maxDelayMs: config.heartbeat.intervalMs,
       random: r.random,
       clock: config.clock,
     });
     this.enrollBackoff = createBackoff({
-      initialDelay: r.initialDelayMs,
-      maxDelay: r.maxDelayMs,
+      initialDelayMs: r.initialDelayMs,
+      maxDelayMs: r.maxDelayMs,
       random: r.random,
       clock: config.clock,
     });

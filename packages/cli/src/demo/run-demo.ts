@@ -103,7 +103,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     res.end(JSON.stringify({ hello: peer?.commonName ?? null, serverGeneration: attached.generation }));
   });
   const attached = attachCredentials(server, serverSource);
-  await attached.ready;
+  await attached.ready();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const apiUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hello`;
   say(`${stamp()}  demo api listening on ${apiUrl} (requires a client certificate from the demo CA)`);

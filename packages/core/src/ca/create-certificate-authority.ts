@@ -1,4 +1,5 @@
 import { type CertificateInfo, infoFromDecoded } from '../cert/parse-certificate.js';
+import type { WebCryptoKey } from '../crypto/web-crypto-types.js';
 import { toRdns } from '../csr/create-csr.js';
 import { parseCsr } from '../csr/parse-csr.js';
 import { MtlsError } from '../errors/mtls-error.js';
@@ -50,7 +51,7 @@ export interface IssueOptions {
   /** Subject object or RFC 4514 string. Required without a CSR. */
   subject?: SubjectFields | string;
   /** The public key to certify: a key pair, a public CryptoKey or SPKI PEM. Default: the CSR's, else a new key. */
-  publicKey?: KeyPair | CryptoKey | string;
+  publicKey?: KeyPair | WebCryptoKey | string;
   /** When neither `csr` nor `publicKey` is given, the CA generates a key of this type. Default `'ECDSA-P256'`. */
   keyAlgorithm?: KeyAlgorithm;
   /** `'client'` (clientAuth, the default), `'server'` (serverAuth), `'both'`, or `'ca'` for an intermediate. */
@@ -125,7 +126,7 @@ function hexToBytes(hex: string): Uint8Array {
   return new Uint8Array(hex.match(/../g)!.map((h) => Number.parseInt(h, 16)));
 }
 
-async function spkiOf(pk: KeyPair | CryptoKey | string): Promise<Uint8Array> {
+async function spkiOf(pk: KeyPair | WebCryptoKey | string): Promise<Uint8Array> {
   if (typeof pk === 'string') return toDer(pk, ['PUBLIC KEY'], 'public key').der;
   return exportSpki(pk);
 }

@@ -1,3 +1,4 @@
+import type { WebCryptoKey } from '../crypto/web-crypto-types.js';
 import { getCrypto } from '../lib/crypto-provider.js';
 import { unsupportedWrap } from '../lib/key-params.js';
 import { encodePem } from '../pem/pem-blocks.js';
@@ -28,12 +29,12 @@ export async function exportPrivateKeyPem(key: KeyPair): Promise<string> {
  * const spkiPem = await exportPublicKeyPem(key);
  * ```
  */
-export async function exportPublicKeyPem(key: KeyPair | CryptoKey): Promise<string> {
+export async function exportPublicKeyPem(key: KeyPair | WebCryptoKey): Promise<string> {
   return encodePem('PUBLIC KEY', await exportSpki(key));
 }
 
 /** SPKI DER of a key pair or public CryptoKey. */
-export async function exportSpki(key: KeyPair | CryptoKey): Promise<Uint8Array> {
+export async function exportSpki(key: KeyPair | WebCryptoKey): Promise<Uint8Array> {
   const pub = 'publicKey' in key ? key.publicKey : key;
   const crypto = getCrypto('crypto' in key ? key.crypto : undefined);
   return new Uint8Array(

@@ -1,3 +1,4 @@
+import type { WebCryptoKey } from '../crypto/web-crypto-types.js';
 import type { CryptoProvider } from '../lib/crypto-provider.js';
 
 /** Key algorithms mtlskit can generate. */
@@ -12,8 +13,8 @@ export type KeyAlgorithmName = KeyAlgorithm | 'ECDSA-P521' | `RSA-${number}`;
  */
 export interface KeyPair {
   readonly algorithm: KeyAlgorithmName;
-  readonly privateKey: CryptoKey;
-  readonly publicKey: CryptoKey;
+  readonly privateKey: WebCryptoKey;
+  readonly publicKey: WebCryptoKey;
   /** The WebCrypto provider the keys belong to. */
   readonly crypto: CryptoProvider;
 }

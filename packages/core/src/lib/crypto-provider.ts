@@ -1,8 +1,9 @@
+import type { WebSubtleCrypto } from '../crypto/web-crypto-types.js';
 import { MtlsError } from '../errors/mtls-error.js';
 
 /** A WebCrypto implementation: `globalThis.crypto` or e.g. `new (require('@peculiar/webcrypto').Crypto)()`. */
 export interface CryptoProvider {
-  readonly subtle: SubtleCrypto;
+  readonly subtle: WebSubtleCrypto;
   getRandomValues<T extends ArrayBufferView | null>(array: T): T;
 }
 

@@ -15,9 +15,9 @@ export type ExpirySource = Date | number | (() => Date | number | undefined);
 /** Options of {@link createBackoff}. */
 export interface BackoffOptions {
   /** Ceiling of the first delay, in ms. Default `1000`. */
-  initialDelay?: number;
+  initialDelayMs?: number;
   /** Largest ceiling the exponential growth reaches, in ms. Default `300_000` (5 min). */
-  maxDelay?: number;
+  maxDelayMs?: number;
   /** Growth of the ceiling per attempt, >= 1. Default `2`. */
   factor?: number;
   /**
@@ -49,7 +49,7 @@ export interface BackoffNextOptions {
 export interface Backoff {
   /** The delay in ms to wait before the next attempt; counts one attempt. */
   next(options?: BackoffNextOptions): number;
-  /** Starts over from `initialDelay`, e.g. after a success. */
+  /** Starts over from `initialDelayMs`, e.g. after a success. */
   reset(): void;
   /** Number of {@link Backoff.next} calls since creation or the last reset. */
   readonly attempt: number;
@@ -57,7 +57,7 @@ export interface Backoff {
 
 /**
  * Exponential backoff with full jitter: attempt `n` waits a uniformly random time in
- * `[0, min(maxDelay, initialDelay * factor^n))`. A `Retry-After` raises the wait to the
+ * `[0, min(maxDelayMs, initialDelayMs * factor^n))`. A `Retry-After` raises the wait to the
  * server's value, and the wait never exceeds `remainingFraction` of the time left before
  * the certificate expires, so retries speed up as expiry nears instead of sleeping past it.
  * Once the certificate has expired the expiry cap no longer applies.
@@ -76,10 +76,10 @@ export interface Backoff {
  */
 export function createBackoff(options: BackoffOptions = {}): Backoff {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object.');
-  const initialDelay = durationOption('initialDelay', options.initialDelay, 1000);
-  const maxDelay = durationOption('maxDelay', options.maxDelay, 300_000);
-  if (maxDelay < initialDelay) {
-    throw new TypeError(`maxDelay (${maxDelay}) must be >= initialDelay (${initialDelay}).`);
+  const initialDelayMs = durationOption('initialDelayMs', options.initialDelayMs, 1000);
+  const maxDelayMs = durationOption('maxDelayMs', options.maxDelayMs, 300_000);
+  if (maxDelayMs < initialDelayMs) {
+    throw new TypeError(`maxDelayMs (${maxDelayMs}) must be >= initialDelayMs (${initialDelayMs}).`);
   }
   const factor = numberOption('factor', options.factor, 2, { min: 1, max: Number.MAX_VALUE });
   const remainingFraction = numberOption('remainingFraction', options.remainingFraction, 0.1, {
@@ -104,7 +104,7 @@ export function createBackoff(options: BackoffOptions = {}): Backoff {
   return {
     next(nextOptions: BackoffNextOptions = {}): number {
       const now = clock.now();
-      const ceiling = initialDelay === 0 ? 0 : Math.min(maxDelay, initialDelay * factor ** attempt);
+      const ceiling = initialDelayMs === 0 ? 0 : Math.min(maxDelayMs, initialDelayMs * factor ** attempt);
       attempt++;
       let delay = draw(random) * ceiling;
       const retryAfter = retryAfterMs(nextOptions.retryAfter, now);

@@ -34,10 +34,10 @@ export interface ExpiryEventBase<C> {
   /** When the event was due. */
   scheduledAt: Date;
   /** How late it fired, in ms (large after a suspended machine or a clock jump). */
-  lateBy: number;
+  lateByMs: number;
   notAfter: Date;
   /** Milliseconds left until `notAfter` when the event fired; negative once expired. */
-  remaining: number;
+  remainingMs: number;
 }
 
 /** Emitted once at the renewal time. */
@@ -49,7 +49,7 @@ export interface RenewEvent<C> extends ExpiryEventBase<C> {
 export interface ExpiringEvent<C> extends ExpiryEventBase<C> {
   type: 'expiring';
   /** The threshold crossed, in ms before `notAfter`. */
-  threshold: number;
+  thresholdMs: number;
 }
 
 /** Emitted once at `notAfter`. */
@@ -75,7 +75,7 @@ export interface ScheduledExpiryEvent {
   id: string;
   at: Date;
   /** For `expiring`: the threshold in ms. */
-  threshold?: number;
+  thresholdMs?: number;
 }
 
 /** A tracked certificate as seen by {@link ExpiryTracker.get}. */
@@ -101,7 +101,7 @@ export interface ExpiryTrackerOptions {
   /** Default {@link systemClock}. */
   clock?: Clock;
   /** When to emit `expiring`, in ms before `notAfter`. Default `[7 days, 1 day, 1 hour]`. */
-  thresholds?: readonly number[];
+  thresholdsMs?: readonly number[];
   /** How renewal times are computed. Default `{ fraction: 2/3, jitter: 0.1, random: Math.random }`. */
   renewal?: Pick<RenewalTimeOptions, 'fraction' | 'jitter' | 'random'>;
   /**
@@ -109,7 +109,7 @@ export interface ExpiryTrackerOptions {
    * so after a suspend or a clock step only this re-check notices that events are due.
    * Default `60_000`.
    */
-  recheckInterval?: number;
+  recheckIntervalMs?: number;
   /** Let the process exit while the tracker waits (Node `unref`). Default `false`. */
   unref?: boolean;
 }
@@ -131,7 +131,7 @@ interface Entry<C> extends HeapNode {
  *
  * One timer serves the whole set (a binary heap orders the next event of every
  * certificate), chained past the 2^31−1 ms timer limit, and the wall clock is re-checked
- * at least every `recheckInterval` so a suspended or adjusted clock fires late events at
+ * at least every `recheckIntervalMs` so a suspended or adjusted clock fires late events at
  * once rather than never. Each (certificate, event) fires at most once; events that fell
  * due together fire in time order. When a certificate is tracked, thresholds already
  * passed collapse into the most urgent one (none if it has expired), and thresholds not
@@ -173,7 +173,7 @@ export class ExpiryTracker<C extends TrackedCertificate = TrackedCertificate> ex
   constructor(options: ExpiryTrackerOptions = {}) {
     super();
     this.#clock = options.clock ?? systemClock;
-    this.#thresholds = validateThresholds(options.thresholds);
+    this.#thresholds = validateThresholds(options.thresholdsMs);
     const renewal = options.renewal ?? {};
     this.#fraction = numberOption('renewal.fraction', renewal.fraction, 2 / 3, {
       min: 0,
@@ -182,7 +182,7 @@ export class ExpiryTracker<C extends TrackedCertificate = TrackedCertificate> ex
     });
     this.#jitter = numberOption('renewal.jitter', renewal.jitter, 0.1, { min: 0, max: this.#fraction });
     this.#random = functionOption('renewal.random', renewal.random, Math.random);
-    this.#recheck = durationOption('recheckInterval', options.recheckInterval, 60_000, {
+    this.#recheck = durationOption('recheckIntervalMs', options.recheckIntervalMs, 60_000, {
       min: 1,
       allowInfinity: true,
     });
@@ -201,7 +201,7 @@ export class ExpiryTracker<C extends TrackedCertificate = TrackedCertificate> ex
   }
 
   /** The `expiring` thresholds in ms, longest first. */
-  get thresholds(): readonly number[] {
+  get thresholdsMs(): readonly number[] {
     return this.#thresholds;
   }
 
@@ -397,7 +397,7 @@ export class ExpiryTracker<C extends TrackedCertificate = TrackedCertificate> ex
     if (bit === 0) return undefined;
     if (bit === 1) return { type: 'renew', id: entry.id, at: new Date(at) };
     if (bit === this.#expiredBit) return { type: 'expired', id: entry.id, at: new Date(at) };
-    return { type: 'expiring', id: entry.id, at: new Date(at), threshold: this.#thresholds[index]! };
+    return { type: 'expiring', id: entry.id, at: new Date(at), thresholdMs: this.#thresholds[index]! };
   }
 
   /** Puts `entry` where its next event belongs in the heap and re-arms the timer if needed. */
@@ -446,17 +446,17 @@ export class ExpiryTracker<C extends TrackedCertificate = TrackedCertificate> ex
         const { id, certificate } = top;
         const scheduledAt = new Date(at);
         const notAfter = new Date(top.notAfter);
-        const lateBy = now - at;
-        const remaining = top.notAfter - now;
+        const lateByMs = now - at;
+        const remainingMs = top.notAfter - now;
         if (bit === 1) {
           this.#dispatch('renew', {
             type: 'renew',
             id,
             certificate,
             scheduledAt,
-            lateBy,
+            lateByMs,
             notAfter,
-            remaining,
+            remainingMs,
           });
         } else if (bit === this.#expiredBit) {
           this.#dispatch('expired', {
@@ -464,21 +464,21 @@ export class ExpiryTracker<C extends TrackedCertificate = TrackedCertificate> ex
             id,
             certificate,
             scheduledAt,
-            lateBy,
+            lateByMs,
             notAfter,
-            remaining,
+            remainingMs,
           });
         } else {
-          const threshold = this.#thresholds[index]!;
+          const thresholdMs = this.#thresholds[index]!;
           const event = {
             type: 'expiring',
             id,
             certificate,
             scheduledAt,
-            lateBy,
+            lateByMs,
             notAfter,
-            remaining,
-            threshold,
+            remainingMs,
+            thresholdMs,
           } as const;
           this.#dispatch('expiring', event);
         }
@@ -544,13 +544,13 @@ function errorMessage(value: unknown): string {
 function validateThresholds(value: readonly number[] | undefined): readonly number[] {
   if (value === undefined) return Object.freeze([7 * DAY, DAY, HOUR]);
   if (!Array.isArray(value))
-    throw new TypeError(`thresholds must be an array of milliseconds, got ${describe(value)}.`);
+    throw new TypeError(`thresholdsMs must be an array of milliseconds, got ${describe(value)}.`);
   if (value.length > MAX_THRESHOLDS)
-    throw new TypeError(`thresholds takes at most ${MAX_THRESHOLDS} values.`);
+    throw new TypeError(`thresholdsMs takes at most ${MAX_THRESHOLDS} values.`);
   const seen = new Set<number>();
   for (const [i, t] of value.entries()) {
-    durationOption(`thresholds[${i}]`, t, 0, { min: 1 });
-    if (seen.has(t)) throw new TypeError(`thresholds must not repeat a value, ${t} appears twice.`);
+    durationOption(`thresholdsMs[${i}]`, t, 0, { min: 1 });
+    if (seen.has(t)) throw new TypeError(`thresholdsMs must not repeat a value, ${t} appears twice.`);
     seen.add(t);
   }
   return Object.freeze([...value].sort((a, b) => b - a));

@@ -1,4 +1,5 @@
 import type { MtlsError } from '../errors/mtls-error.js';
+import type { ReadyOptions } from './ready-options.js';
 
 /** One generation of an identity. */
 export interface Credentials {
@@ -18,8 +19,8 @@ export interface Credentials {
 export interface CredentialSource {
   /** The current generation; throws `ERR_MTLS_NO_CREDENTIALS` before the first identity exists. */
   current(): Credentials;
-  /** Resolves with the first identity. */
-  ready(): Promise<Credentials>;
+  /** Resolves with the first identity; `signal` abandons the wait (`ERR_MTLS_ABORTED`). */
+  ready(options?: ReadyOptions): Promise<Credentials>;
   /** `update` fires only after the new material was validated. */
   on(event: 'update', fn: (c: Credentials) => void): this;
   on(event: 'error', fn: (e: MtlsError) => void): this;

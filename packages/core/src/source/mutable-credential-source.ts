@@ -2,6 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import { isMtlsError, MtlsError } from '../errors/mtls-error.js';
 import type { CredentialSource, Credentials } from './credentials.js';
 import { makeCredentials } from './lib/make-credentials.js';
+import { abortable, type ReadyOptions } from './ready-options.js';
 import {
   type CredentialsInput,
   type ValidateCredentialsOptions,
@@ -73,9 +74,9 @@ export class MutableCredentialSource extends EventEmitter<SourceEvents> implemen
     return this.#current;
   }
 
-  /** Resolves with the first valid credentials. */
-  ready(): Promise<Credentials> {
-    return this.#ready;
+  /** Resolves with the first valid credentials; `signal` abandons the wait (`ERR_MTLS_ABORTED`). */
+  ready(options: ReadyOptions = {}): Promise<Credentials> {
+    return abortable(this.#ready, options.signal);
   }
 
   /**

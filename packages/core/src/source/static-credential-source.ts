@@ -1,5 +1,6 @@
 import type { CredentialSource, Credentials } from './credentials.js';
 import { MutableCredentialSource, type MutableCredentialSourceOptions } from './mutable-credential-source.js';
+import { abortable, type ReadyOptions } from './ready-options.js';
 import type { CredentialsInput } from './validate-credentials.js';
 
 /**
@@ -23,7 +24,7 @@ export function createStaticCredentialSource(
   validated.catch(() => undefined);
   const source: CredentialSource = {
     current: (): Credentials => inner.current(),
-    ready: (): Promise<Credentials> => validated,
+    ready: (options: ReadyOptions = {}): Promise<Credentials> => abortable(validated, options.signal),
     on(event: 'update' | 'error', fn: (arg: never) => void) {
       inner.on(event, fn as () => void);
       return source;

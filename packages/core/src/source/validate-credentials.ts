@@ -12,8 +12,15 @@ export interface CredentialsInput {
   readonly certificateChainPem: string;
   /** PKCS#8 (or SEC1 / PKCS#1) PEM. A secret: it never appears in errors. */
   readonly privateKeyPem: string;
-  /** CAs used to verify the peer; the leaf must also chain to one of them. */
+  /** CAs used to verify the peer; the leaf must chain to one of them unless `chainAnchorsPem` is given. */
   readonly trustAnchorsPem: string;
+  /**
+   * The CA(s) your own chain ends at, when they are not CAs you trust for peers: e.g. a
+   * client certificate from a private CA presented to a server with a public certificate.
+   * The leaf is verified against these instead of `trustAnchorsPem`, so you never have to
+   * widen the peer trust to your own issuer. Default: `trustAnchorsPem`.
+   */
+  readonly chainAnchorsPem?: string;
 }
 
 /** Options of {@link validateCredentials}. */
@@ -55,7 +62,8 @@ function requireText(name: string, value: unknown): string {
 /**
  * Checks one identity before it may replace a working one: the PEM parses, the private key
  * belongs to the leaf certificate, the leaf is valid now (`notBefore` not in the future,
- * `notAfter` not passed) and the chain verifies against the trust anchors for `purpose`.
+ * `notAfter` not passed) and the chain verifies for `purpose` against `chainAnchorsPem`
+ * when given, else against `trustAnchorsPem` (the CAs trusted for peers).
  *
  * Throws a coded {@link MtlsError}: `ERR_MTLS_CREDENTIALS_MISSING`,
  * `ERR_MTLS_CREDENTIALS_MALFORMED` (bad or truncated PEM), `ERR_MTLS_KEY_MISMATCH`,
@@ -84,11 +92,16 @@ export async function validateCredentials(
   const anchorsText = requireText('trustAnchorsPem', input.trustAnchorsPem);
   const now = (options.clock ?? Date).now();
 
+  const ownAnchorsText =
+    input.chainAnchorsPem === undefined ? undefined : requireText('chainAnchorsPem', input.chainAnchorsPem);
+
   let chain: CertificateInfo[];
   let anchors: CertificateInfo[];
+  let ownAnchors: CertificateInfo[];
   try {
     chain = parseCertificates(chainText);
     anchors = parseCertificates(anchorsText);
+    ownAnchors = ownAnchorsText === undefined ? anchors : parseCertificates(ownAnchorsText);
   } catch (e) {
     throw invalid(
       'ERR_MTLS_CREDENTIALS_MALFORMED',
@@ -107,6 +120,12 @@ export async function validateCredentials(
     throw invalid(
       'ERR_MTLS_CREDENTIALS_MALFORMED',
       'trustAnchorsPem holds no certificate; provide the CA bundle used to verify peers.',
+    );
+  }
+  if (ownAnchors.length === 0) {
+    throw invalid(
+      'ERR_MTLS_CREDENTIALS_MALFORMED',
+      'chainAnchorsPem holds no certificate; provide the CA your own certificate chains to, or leave it out.',
     );
   }
 
@@ -151,7 +170,7 @@ export async function validateCredentials(
     verifyChain({
       leaf,
       intermediates: chain.slice(1),
-      trustAnchors: anchors,
+      trustAnchors: ownAnchors,
       at: new Date(now),
       purpose,
       profile: 'rfc5280',
@@ -168,7 +187,9 @@ export async function validateCredentials(
   if (!verdict.ok) {
     throw invalid(
       'ERR_MTLS_CHAIN_INVALID',
-      `The certificate "${leaf.subject}" does not verify against the trust anchors: ${verdict.message}`,
+      ownAnchorsText === undefined
+        ? `The certificate "${leaf.subject}" does not verify against the trust anchors: ${verdict.message} If it comes from another CA than the peers you trust, pass that CA as chainAnchorsPem instead of adding it to trustAnchorsPem.`
+        : `The certificate "${leaf.subject}" does not verify against chainAnchorsPem: ${verdict.message}`,
       undefined,
       { chainCode: verdict.code, ...(verdict.depth === undefined ? {} : { depth: verdict.depth }) },
     );

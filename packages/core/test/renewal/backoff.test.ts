@@ -7,13 +7,13 @@ const HOUR = 60 * MIN;
 const ALMOST_ONE = 1 - 2 ** -53;
 
 describe('createBackoff', () => {
-  it('grows exponentially with full jitter up to maxDelay', () => {
+  it('grows exponentially with full jitter up to maxDelayMs', () => {
     const top = createBackoff({ random: () => ALMOST_ONE });
     const ceilings = Array.from({ length: 12 }, () => top.next());
     expect(ceilings).toEqual([
       999, 1999, 3999, 7999, 15999, 31999, 63999, 127999, 255999, 299999, 299999, 299999,
     ]);
-    const half = createBackoff({ random: () => 0.5, initialDelay: 100, factor: 3, maxDelay: 5000 });
+    const half = createBackoff({ random: () => 0.5, initialDelayMs: 100, factor: 3, maxDelayMs: 5000 });
     expect(Array.from({ length: 6 }, () => half.next())).toEqual([50, 150, 450, 1350, 2500, 2500]);
     const zero = createBackoff({ random: () => 0 });
     expect([zero.next(), zero.next()]).toEqual([0, 0]);
@@ -21,7 +21,7 @@ describe('createBackoff', () => {
   });
 
   it('stays within [0, ceiling) with a real random source', () => {
-    const b = createBackoff({ initialDelay: 10, maxDelay: 1000 });
+    const b = createBackoff({ initialDelayMs: 10, maxDelayMs: 1000 });
     for (let i = 0; i < 200; i++) {
       const d = b.next();
       expect(d).toBeGreaterThanOrEqual(0);
@@ -53,7 +53,7 @@ describe('createBackoff', () => {
 
   it('never waits longer than remainingFraction of the time left, even for Retry-After', () => {
     const clock = new FakeClock({ now: 0 });
-    const b = createBackoff({ random: () => ALMOST_ONE, notAfter: 10 * MIN, clock, maxDelay: HOUR });
+    const b = createBackoff({ random: () => ALMOST_ONE, notAfter: 10 * MIN, clock, maxDelayMs: HOUR });
     for (let i = 0; i < 20; i++) b.next();
     // 10 min left → at most 1 min.
     expect(b.next()).toBe(MIN);
@@ -61,7 +61,7 @@ describe('createBackoff', () => {
     clock.advance(9 * MIN);
     expect(b.next()).toBe(6000);
     // Per-call notAfter and a custom fraction.
-    const c = createBackoff({ random: () => ALMOST_ONE, remainingFraction: 0.5, clock, maxDelay: HOUR });
+    const c = createBackoff({ random: () => ALMOST_ONE, remainingFraction: 0.5, clock, maxDelayMs: HOUR });
     for (let i = 0; i < 20; i++) c.next();
     expect(c.next({ notAfter: clock.now() + 10 * MIN })).toBe(5 * MIN);
     // Without an expiry the cap is off.
@@ -73,8 +73,8 @@ describe('createBackoff', () => {
     let notAfter: number | undefined = 20 * MIN;
     const b = createBackoff({
       random: () => ALMOST_ONE,
-      initialDelay: HOUR,
-      maxDelay: HOUR,
+      initialDelayMs: HOUR,
+      maxDelayMs: HOUR,
       clock,
       notAfter: () => notAfter,
     });
@@ -108,14 +108,14 @@ describe('createBackoff', () => {
   });
 
   it('validates options with clear TypeErrors', () => {
-    expect(() => createBackoff({ initialDelay: -1 })).toThrow(
-      new TypeError('initialDelay must be a finite number of milliseconds >= 0, got -1.'),
+    expect(() => createBackoff({ initialDelayMs: -1 })).toThrow(
+      new TypeError('initialDelayMs must be a finite number of milliseconds >= 0, got -1.'),
     );
-    expect(() => createBackoff({ maxDelay: Number.POSITIVE_INFINITY })).toThrow(
-      /maxDelay must be a finite number/,
+    expect(() => createBackoff({ maxDelayMs: Number.POSITIVE_INFINITY })).toThrow(
+      /maxDelayMs must be a finite number/,
     );
-    expect(() => createBackoff({ initialDelay: 5000, maxDelay: 1000 })).toThrow(
-      new TypeError('maxDelay (1000) must be >= initialDelay (5000).'),
+    expect(() => createBackoff({ initialDelayMs: 5000, maxDelayMs: 1000 })).toThrow(
+      new TypeError('maxDelayMs (1000) must be >= initialDelayMs (5000).'),
     );
     expect(() => createBackoff({ factor: 0.5 })).toThrow(/factor must be a number >= 1/);
     expect(() => createBackoff({ remainingFraction: 0 })).toThrow(
@@ -125,7 +125,7 @@ describe('createBackoff', () => {
       new TypeError('random must be a function, got "x".'),
     );
     expect(() => createBackoff({ notAfter: new Date('bad') })).toThrow(/notAfter must be a valid Date/);
-    expect(() => createBackoff({ initialDelay: '10' as never })).toThrow(/got "10"/);
+    expect(() => createBackoff({ initialDelayMs: '10' as never })).toThrow(/got "10"/);
     expect(() => createBackoff(null as never)).toThrow(TypeError);
     expect(() => createBackoff({ random: () => 2 }).next()).toThrow(TypeError);
   });

@@ -21,7 +21,7 @@ function setup(options: Omit<ExpiryTrackerOptions, 'clock'> = {}) {
   const events: ExpiryEvent<TrackedCertificate>[] = [];
   const record = (e: ExpiryEvent<TrackedCertificate>) => {
     events.push(e);
-    const what = e.type === 'expiring' ? `expiring(${e.threshold / HOUR}h)` : e.type;
+    const what = e.type === 'expiring' ? `expiring(${e.thresholdMs / HOUR}h)` : e.type;
     log.push(`${e.id} ${what} @${(clock.now() - T0) / HOUR}h`);
   };
   tracker.on('renew', record).on('expiring', record).on('expired', record);
@@ -38,7 +38,7 @@ afterEach(() => {
 });
 
 describe('ExpiryTracker', () => {
-  it('fires renew, each expiring threshold and expired at their exact times', () => {
+  it('fires renew, each expiring thresholdMs and expired at their exact times', () => {
     const { clock, tracker, log, events } = setup();
     tracker.track('a', cert(0, 30));
     clock.advance(40 * DAY);
@@ -49,15 +49,20 @@ describe('ExpiryTracker', () => {
       'a expiring(1h) @719h',
       'a expired @720h',
     ]);
-    expect(events.every((e) => e.lateBy === 0)).toBe(true);
-    expect(events[1]).toMatchObject({ type: 'expiring', id: 'a', threshold: 7 * DAY, remaining: 7 * DAY });
-    expect(events[4]!.remaining).toBe(0);
+    expect(events.every((e) => e.lateByMs === 0)).toBe(true);
+    expect(events[1]).toMatchObject({
+      type: 'expiring',
+      id: 'a',
+      thresholdMs: 7 * DAY,
+      remainingMs: 7 * DAY,
+    });
+    expect(events[4]!.remainingMs).toBe(0);
     expect(events[0]!.notAfter.getTime()).toBe(T0 + 30 * DAY);
   });
 
   it('fires a 90-day certificate on time, beyond the 2^31-1 ms timer limit', () => {
-    for (const recheckInterval of [MIN, Number.POSITIVE_INFINITY]) {
-      const { clock, tracker, log } = setup({ recheckInterval, thresholds: [] });
+    for (const recheckIntervalMs of [MIN, Number.POSITIVE_INFINITY]) {
+      const { clock, tracker, log } = setup({ recheckIntervalMs, thresholdsMs: [] });
       tracker.track('long', cert(0, 90));
       clock.advance(60 * DAY - 1);
       expect(log).toEqual([]);
@@ -80,7 +85,7 @@ describe('ExpiryTracker', () => {
     expect(log).toEqual([]);
     clock.advance(MIN); // the wall-clock re-check
     expect(log).toEqual(['a renew @504.01666666666665h']); // wall 21 d + 1 min, due at 20 d
-    expect(events[0]!.lateBy).toBe(DAY + MIN);
+    expect(events[0]!.lateByMs).toBe(DAY + MIN);
     clock.advance(2 * DAY); // wall 23 d + 1 min
     expect(log).toEqual(['a renew @504.01666666666665h', 'a expiring(168h) @552h']);
     clock.advance(60 * DAY);
@@ -113,7 +118,7 @@ describe('ExpiryTracker', () => {
   });
 
   it('does not fire early after the wall clock steps back', () => {
-    const { clock, tracker, log } = setup({ thresholds: [] });
+    const { clock, tracker, log } = setup({ thresholdsMs: [] });
     tracker.track('a', cert(0, 3)); // renew at 2 d
     clock.advance(DAY);
     clock.setTime(T0); // back one day
@@ -144,8 +149,8 @@ describe('ExpiryTracker', () => {
       'notAfter-only expiring(24h)',
       'expired renew',
     ]);
-    expect(events[0]!.remaining).toBe(-DAY - 1);
-    expect(events[0]!.lateBy).toBe(DAY + 1);
+    expect(events[0]!.remainingMs).toBe(-DAY - 1);
+    expect(events[0]!.lateByMs).toBe(DAY + 1);
     clock.advance(DAY);
     expect(log.slice(3)).toEqual([
       'notAfter-only renew @8h', // 2/3 of the 12 h left
@@ -175,7 +180,7 @@ describe('ExpiryTracker', () => {
   });
 
   it('replace swaps the certificate and starts its events afresh', () => {
-    const { clock, tracker, log, events } = setup({ thresholds: [HOUR] });
+    const { clock, tracker, log, events } = setup({ thresholdsMs: [HOUR] });
     const first = cert(0, 3);
     tracker.track('a', first);
     clock.advance(2 * DAY); // renew at 48 h
@@ -209,7 +214,7 @@ describe('ExpiryTracker', () => {
   });
 
   it('honours per-certificate renewAt and hints, and exposes the schedule', () => {
-    const { clock, tracker, log } = setup({ thresholds: [] });
+    const { clock, tracker, log } = setup({ thresholdsMs: [] });
     tracker.track('hinted', cert(0, 30), { hints: { renewAfter: T0 + 5 * DAY } });
     tracker.track('fixed', cert(0, 30), { renewAt: T0 + 3 * DAY });
     expect(tracker.nextEvent()).toEqual({ type: 'renew', id: 'fixed', at: new Date(T0 + 3 * DAY) });
@@ -229,7 +234,7 @@ describe('ExpiryTracker', () => {
   });
 
   it('keeps going when a listener throws, and reports it as an error event', () => {
-    const { clock, tracker, log } = setup({ thresholds: [] });
+    const { clock, tracker, log } = setup({ thresholdsMs: [] });
     const errors: unknown[] = [];
     tracker.on('error', (e) => errors.push(e));
     const boom = vi.fn(() => {
@@ -252,7 +257,7 @@ describe('ExpiryTracker', () => {
 
   it('reports listener errors as a process warning when nobody listens for error', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
-    const { clock, tracker, log } = setup({ thresholds: [] });
+    const { clock, tracker, log } = setup({ thresholdsMs: [] });
     tracker.on('expired', () => {
       throw new Error('listener bug');
     });
@@ -276,7 +281,7 @@ describe('ExpiryTracker', () => {
   });
 
   it('calls once-listeners once', () => {
-    const { clock, tracker } = setup({ thresholds: [] });
+    const { clock, tracker } = setup({ thresholdsMs: [] });
     const once = vi.fn();
     tracker.once('renew', once);
     tracker.track('a', cert(0, 1)).track('b', cert(0, 2));
@@ -306,7 +311,7 @@ describe('ExpiryTracker', () => {
   });
 
   it('stops firing when a listener closes the tracker', () => {
-    const { clock, tracker, log } = setup({ thresholds: [] });
+    const { clock, tracker, log } = setup({ thresholdsMs: [] });
     tracker.on('renew', () => tracker.close());
     tracker.track('a', cert(0, 1)).track('b', cert(0, 1));
     clock.advance(3 * DAY);
@@ -315,12 +320,18 @@ describe('ExpiryTracker', () => {
   });
 
   it('validates options and passes unref to the clock', () => {
-    expect(() => new ExpiryTracker({ thresholds: [0] })).toThrow(/thresholds\[0\] must be a finite number/);
-    expect(() => new ExpiryTracker({ thresholds: [HOUR, HOUR] })).toThrow(/repeat/);
-    expect(() => new ExpiryTracker({ thresholds: 5 as never })).toThrow(TypeError);
-    expect(() => new ExpiryTracker({ recheckInterval: 0 })).toThrow(/recheckInterval must be a number/);
+    expect(() => new ExpiryTracker({ thresholdsMs: [0] })).toThrow(
+      /thresholdsMs\[0\] must be a finite number/,
+    );
+    expect(() => new ExpiryTracker({ thresholdsMs: [HOUR, HOUR] })).toThrow(/repeat/);
+    expect(() => new ExpiryTracker({ thresholdsMs: 5 as never })).toThrow(TypeError);
+    expect(() => new ExpiryTracker({ recheckIntervalMs: 0 })).toThrow(/recheckIntervalMs must be a number/);
     expect(() => new ExpiryTracker({ renewal: { jitter: 2 } })).toThrow(/jitter/);
-    expect(new ExpiryTracker({ thresholds: [HOUR, 7 * DAY, DAY] }).thresholds).toEqual([7 * DAY, DAY, HOUR]);
+    expect(new ExpiryTracker({ thresholdsMs: [HOUR, 7 * DAY, DAY] }).thresholdsMs).toEqual([
+      7 * DAY,
+      DAY,
+      HOUR,
+    ]);
     const fake = new FakeClock({ now: T0 });
     const seen: unknown[] = [];
     const clock: Clock = {

@@ -15,12 +15,12 @@ export interface MtlsDispatcherOptions extends TlsVersionOptions {
    * sockets are destroyed, in ms. Never later than the old certificate's `notAfter`.
    * Default `30_000`.
    */
-  drainTimeout?: number;
+  drainTimeoutMs?: number;
   /**
    * Retire connections older than this (ms) even without a credential change: a fresh
    * connection pool is started and the old one drained. Default: off.
    */
-  maxConnectionAge?: number;
+  maxConnectionAgeMs?: number;
   /**
    * Spread the move to a new generation over this many ms instead of moving every request
    * at once: during the hand-over a request goes to the new generation with a probability
@@ -33,7 +33,7 @@ export interface MtlsDispatcherOptions extends TlsVersionOptions {
   /** Passed to every undici `Agent` (keep-alive, `connections`, timeouts…). Default `{}`. */
   agentOptions?: Omit<Agent.Options, 'connect' | 'factory'>;
   /** TLS connect timeout in ms. Default: undici's (10 s). */
-  connectTimeout?: number;
+  connectTimeoutMs?: number;
   /**
    * Accept any server certificate. Disables peer verification: for local experiments
    * only. Default `false`.
@@ -54,6 +54,24 @@ export interface MtlsSocketEvent {
   generation: number;
   socket: TLSSocket;
 }
+
+/**
+ * The events of {@link MtlsDispatcher}, on top of undici's own (`connect`, `disconnect`,
+ * `connectionError`, `drain`).
+ */
+export interface MtlsDispatcherEvents {
+  /** New requests go to generation `to` from now on. */
+  swap: (event: { from: number; to: number }) => void;
+  /** A retired generation finished (or was cut at its drain deadline). */
+  drained: (event: { generation: number }) => void;
+  /** A new TLS connection was established. */
+  socket: (event: MtlsSocketEvent) => void;
+  /** Material Node could not load, or the source's own error; the old generation stays. */
+  'credential-error': (error: MtlsError) => void;
+}
+
+type UndiciEvent = 'connect' | 'disconnect' | 'connectionError' | 'drain';
+type AnyListener = (...args: never[]) => unknown;
 
 interface Pool {
   readonly credentials: Credentials;
@@ -84,13 +102,13 @@ type AnyHandler = Dispatcher.DispatchHandler & {
  */
 export class MtlsDispatcher extends Dispatcher {
   readonly #source: CredentialSource;
-  readonly #drainTimeout: number;
+  readonly #drainTimeoutMs: number;
   readonly #maxAge: number | undefined;
   readonly #handoverMs: number;
   #handover: { from: Pool; startedAt: number; timer: NodeJS.Timeout } | undefined;
   readonly #agentOptions: Omit<Agent.Options, 'connect' | 'factory'>;
   readonly #versions: TlsVersionOptions;
-  readonly #connectTimeout: number | undefined;
+  readonly #connectTimeoutMs: number | undefined;
   readonly #rejectUnauthorized: boolean;
   #active: Pool | undefined;
   readonly #draining = new Set<Pool>();
@@ -98,16 +116,16 @@ export class MtlsDispatcher extends Dispatcher {
   readonly #starting: Promise<void>;
   readonly #onUpdate = (c: Credentials): void => this.#swap(c);
   readonly #onSourceError = (e: MtlsError): void => {
-    this.#emit('credentialError', e);
+    this.#emit('credential-error', e);
   };
 
   constructor(source: CredentialSource, options: MtlsDispatcherOptions = {}) {
     super();
     this.#source = source;
-    this.#drainTimeout = durationOption('drainTimeout', options.drainTimeout, 30_000)!;
-    this.#maxAge = durationOption('maxConnectionAge', options.maxConnectionAge, undefined);
+    this.#drainTimeoutMs = durationOption('drainTimeoutMs', options.drainTimeoutMs, 30_000)!;
+    this.#maxAge = durationOption('maxConnectionAgeMs', options.maxConnectionAgeMs, undefined);
     this.#handoverMs = options.handoverMs === 0 ? 0 : durationOption('handoverMs', options.handoverMs, 0)!;
-    this.#connectTimeout = durationOption('connectTimeout', options.connectTimeout, undefined);
+    this.#connectTimeoutMs = durationOption('connectTimeoutMs', options.connectTimeoutMs, undefined);
     this.#versions = { ...resolveTlsVersions(options) } as TlsVersionOptions;
     this.#agentOptions = { ...(options.agentOptions ?? {}) };
     this.#rejectUnauthorized = options.dangerouslySkipServerVerification !== true;
@@ -135,6 +153,28 @@ export class MtlsDispatcher extends Dispatcher {
   /** The generation new connections use, or 0 before the source is ready. */
   get generation(): number {
     return this.#active?.credentials.generation ?? 0;
+  }
+
+  // undici types narrow Dispatcher's listeners to its own events; these add ours, typed.
+  /** Listens to an mtlskit event ({@link MtlsDispatcherEvents}) or one of undici's. */
+  override on<K extends keyof MtlsDispatcherEvents>(event: K, listener: MtlsDispatcherEvents[K]): this;
+  override on(event: UndiciEvent, listener: AnyListener): this;
+  override on(event: string, listener: AnyListener): this {
+    return super.on(event as 'drain', listener as never);
+  }
+
+  /** Like {@link MtlsDispatcher.on}, once. */
+  override once<K extends keyof MtlsDispatcherEvents>(event: K, listener: MtlsDispatcherEvents[K]): this;
+  override once(event: UndiciEvent, listener: AnyListener): this;
+  override once(event: string, listener: AnyListener): this {
+    return super.once(event as 'drain', listener as never);
+  }
+
+  /** Removes a listener added with {@link MtlsDispatcher.on} or {@link MtlsDispatcher.once}. */
+  override off<K extends keyof MtlsDispatcherEvents>(event: K, listener: MtlsDispatcherEvents[K]): this;
+  override off(event: UndiciEvent, listener: AnyListener): this;
+  override off(event: string, listener: AnyListener): this {
+    return super.off(event as 'drain', listener as never);
   }
 
   /** The active pool and the pools still draining. */
@@ -171,6 +211,23 @@ export class MtlsDispatcher extends Dispatcher {
       ready.agent.dispatch(options, this.#wrap(handler as AnyHandler, ready));
     });
     return true;
+  }
+
+  /**
+   * `{ ...init, dispatcher: this }` typed as the global `fetch`'s `RequestInit`, for Node's
+   * own `fetch`, whose types come from the undici copy bundled in Node (so a bare
+   * `{ dispatcher }` does not type-check there). Works at run time on Node 20, 22 and 24
+   * when this package runs on undici 7 (tested in CI); with undici 8 Node's fetch fails
+   * (`UND_ERR_INVALID_ARG`: undici 8 refuses the handlers Node's bundled undici passes), so
+   * use undici 8's own `fetch` / `request` or {@link MtlsDispatcher.fetch} there.
+   *
+   * @example
+   * ```ts
+   * const res = await fetch('https://api.internal:8443/health', dispatcher.forGlobalFetch({ method: 'GET' }));
+   * ```
+   */
+  forGlobalFetch(init: RequestInit = {}): RequestInit {
+    return { ...init, dispatcher: this } as RequestInit;
   }
 
   /**
@@ -246,7 +303,7 @@ export class MtlsDispatcher extends Dispatcher {
       pool = this.#createPool(credentials);
     } catch (e) {
       // Material the source accepted but Node cannot load: keep serving the old generation.
-      this.#emit('credentialError', e);
+      this.#emit('credential-error', e);
       return;
     }
     const old = this.#active;
@@ -266,7 +323,7 @@ export class MtlsDispatcher extends Dispatcher {
       ...resolveTlsVersions(this.#versions),
       secureContext: context,
       rejectUnauthorized: this.#rejectUnauthorized,
-      ...(this.#connectTimeout === undefined ? {} : { timeout: this.#connectTimeout }),
+      ...(this.#connectTimeoutMs === undefined ? {} : { timeout: this.#connectTimeoutMs }),
     } as buildConnector.BuildOptions);
     // One connector (and so one TLS session cache) per pool: a session never resumes
     // under another identity. A draining pool that still opens a connection (for requests
@@ -298,7 +355,7 @@ export class MtlsDispatcher extends Dispatcher {
     return pool;
   }
 
-  /** maxConnectionAge: same identity, fresh connections. */
+  /** maxConnectionAgeMs: same identity, fresh connections. */
   #refresh(pool: Pool, context: ReturnType<typeof buildSecureContext>): void {
     if (this.#closed || this.#active !== pool) return;
     const next = this.#createPool(pool.credentials, context);
@@ -318,11 +375,11 @@ export class MtlsDispatcher extends Dispatcher {
     clearTimeout(pool.ageTimer);
     this.#draining.add(pool);
     const untilExpiry = pool.credentials.notAfter.getTime() - Date.now();
-    const deadline = Math.max(0, Math.min(this.#drainTimeout, untilExpiry));
+    const deadline = Math.max(0, Math.min(this.#drainTimeoutMs, untilExpiry));
     pool.deadline = unrefTimer(() => {
       const err = new MtlsError(
         'ERR_MTLS_DRAIN_TIMEOUT',
-        `Credentials generation ${pool.credentials.generation} was retired and its request outlived the drain deadline (drainTimeout or certificate expiry); raise drainTimeout for long requests.`,
+        `Credentials generation ${pool.credentials.generation} was retired and its request outlived the drain deadline (drainTimeoutMs or certificate expiry); raise drainTimeoutMs for long requests.`,
       );
       for (const d of pool.origins) d.destroy(err).catch(() => undefined);
       pool.agent.destroy(err).catch(() => undefined);
@@ -450,11 +507,11 @@ function fail(handler: AnyHandler, err: Error): void {
  * undici `Agent` and one `SecureContext` per credential generation, so TLS sessions never
  * resume across identities. On `update` new requests go to the new generation at once; the
  * old one finishes its in-flight requests (`close()`) and is destroyed after
- * `drainTimeout`, never after its certificate expired. The global dispatcher is never
+ * `drainTimeoutMs`, never after its certificate expired. The global dispatcher is never
  * touched; pass this one explicitly. HTTP/1.1 (undici 7). TLS 1.2 is the floor.
  *
  * Events: `swap` `{from, to}`, `drained` `{generation}`, `socket` `{generation, socket}`
- * (a new TLS connection) and `credentialError` (material Node could not load; the old
+ * (a new TLS connection) and `credential-error` (material Node could not load; the old
  * generation stays). A server that rejects the client certificate fails the request with
  * `ERR_MTLS_PEER_REJECTED_CERTIFICATE`.
  *
@@ -462,7 +519,7 @@ function fail(handler: AnyHandler, err: Error): void {
  * ```ts
  * import { request } from 'undici';
  * import { createMtlsDispatcher } from '@mtlskit/node-adapter';
- * const dispatcher = createMtlsDispatcher(source, { drainTimeout: 10_000 });
+ * const dispatcher = createMtlsDispatcher(source, { drainTimeoutMs: 10_000 });
  * const res = await request('https://api.internal:8443/health', { dispatcher });
  * const viaFetch = await dispatcher.fetch('https://api.internal:8443/health');
  * await dispatcher.close();

@@ -72,6 +72,14 @@ function classify(error: unknown): { how: string; alert?: string } | undefined {
   if (code === 'ECONNRESET' && /before secure TLS connection/i.test(message)) {
     return { how: 'The server reset the connection during the TLS handshake' };
   }
+  // node:https and everything built on it (axios, got, node-fetch 2 and 3) report a TLS 1.3
+  // rejection as "socket hang up": the handshake looked done, then the socket closed with
+  // no response.
+  if (code === 'ECONNRESET' && /socket hang up/i.test(message)) {
+    return {
+      how: 'The server closed the connection before sending any response ("socket hang up"; when it happens only now and then on a reused keep-alive connection, the server\'s idle timeout is the likelier cause)',
+    };
+  }
   const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(.+)$/.exec(code);
   if (alert?.[1] !== undefined) {
     return {
@@ -87,8 +95,9 @@ function classify(error: unknown): { how: string; alert?: string } | undefined {
  * coded `ERR_MTLS_PEER_REJECTED_CERTIFICATE` {@link MtlsError} that names the likely causes.
  * Under TLS 1.3 the server checks the client certificate after the client considers the
  * handshake done, so the client sees only a closed socket (`UND_ERR_SOCKET` with no bytes
- * read); under TLS 1.2 an `ECONNRESET` or a TLS alert during the handshake. Looks through
- * `error.cause` (as thrown by `fetch`). A server certificate that the client refused
+ * read) from undici, and `ECONNRESET` "socket hang up" from `https.request`, axios, got and
+ * node-fetch 2 / 3; under TLS 1.2 an `ECONNRESET` or a TLS alert during the handshake. Looks
+ * through `error.cause` (as thrown by `fetch` and axios). A server certificate that the client refused
  * (unknown CA, expired, no serverAuth, name mismatch) becomes `ERR_MTLS_SERVER_NOT_TRUSTED`
  * with the reason in plain words. Any other error is returned unchanged.
  *

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -11,7 +10,9 @@ import {
   isMtlsError,
   MtlsError,
   MutableCredentialSource,
+  type ReadyOptions,
 } from '@mtlskit/core';
+import { EventEmitter } from 'eventemitter3';
 import { durationOption } from '../lib/durations.js';
 
 /** Explicit file paths. */
@@ -39,15 +40,15 @@ export interface CredentialDirectory {
 /** Options of {@link FileCredentialSource}. */
 export type FileCredentialSourceOptions = (CredentialFiles | CredentialDirectory) & {
   /** Re-read the files this often (ms) in case a watch event was missed. Default `10_000`. */
-  pollInterval?: number;
+  pollIntervalMs?: number;
   /** Wait this long (ms) after the last file event before reading. Default `100`. */
-  debounce?: number;
+  debounceMs?: number;
   /** What the certificate is validated for. Default: TLS as a client or a server (`'any'` skips the usage checks). */
   purpose?: 'clientAuth' | 'serverAuth' | 'any';
   /** Where "now" comes from for validation and expiry events. Default: the system clock. */
   clock?: Clock;
   /** `expiring` thresholds in ms before `notAfter`. Default `[7 days, 1 day, 1 hour]`. */
-  expiringThresholds?: readonly number[];
+  expiringThresholdsMs?: readonly number[];
 };
 
 /** Payload of the `expiring` and `expired` events. */
@@ -55,9 +56,21 @@ export interface FileExpiryEvent {
   generation: number;
   notAfter: Date;
   /** ms left (negative once expired). */
-  remaining: number;
+  remainingMs: number;
   /** For `expiring`: the threshold crossed, in ms. */
-  threshold?: number;
+  thresholdMs?: number;
+}
+
+/** The typed events of {@link FileCredentialSource}. */
+export interface FileCredentialSourceEvents {
+  /** A new generation was read and validated. */
+  update: (credentials: Credentials) => void;
+  /** Material was refused or unreadable; the last good generation stays. */
+  error: (error: MtlsError) => void;
+  /** Less than `thresholdMs` of validity remain. */
+  expiring: (event: FileExpiryEvent) => void;
+  /** The generation in service passed its `notAfter`. */
+  expired: (event: FileExpiryEvent) => void;
 }
 
 const SNAPSHOT_ATTEMPTS = 5;
@@ -76,12 +89,15 @@ const SNAPSHOT_ATTEMPTS = 5;
  * import { FileCredentialSource, createMtlsDispatcher } from '@mtlskit/node-adapter';
  * const source = new FileCredentialSource({ dir: '/var/run/secrets/mtls' });
  * source.on('error', (e) => log.warn(e.message));
- * source.on('expiring', (e) => log.warn(`certificate expires in ${e.remaining} ms`));
+ * source.on('expiring', (e) => log.warn(`certificate expires in ${e.remainingMs} ms`));
  * await source.ready();
  * const dispatcher = createMtlsDispatcher(source);
  * ```
  */
-export class FileCredentialSource extends EventEmitter implements CredentialSource {
+export class FileCredentialSource
+  extends EventEmitter<FileCredentialSourceEvents>
+  implements CredentialSource
+{
   readonly #files: CredentialFiles;
   readonly #inner: MutableCredentialSource;
   readonly #tracker: ExpiryTracker;
@@ -97,8 +113,8 @@ export class FileCredentialSource extends EventEmitter implements CredentialSour
   constructor(options: FileCredentialSourceOptions) {
     super();
     this.#files = filesOf(options);
-    this.#debounce = durationOption('debounce', options.debounce, 100)!;
-    const poll = durationOption('pollInterval', options.pollInterval, 10_000)!;
+    this.#debounce = durationOption('debounceMs', options.debounceMs, 100)!;
+    const poll = durationOption('pollIntervalMs', options.pollIntervalMs, 10_000)!;
     this.#inner = new MutableCredentialSource({
       ...(options.purpose ? { purpose: options.purpose } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
@@ -106,18 +122,18 @@ export class FileCredentialSource extends EventEmitter implements CredentialSour
     this.#tracker = new ExpiryTracker({
       unref: true,
       ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.expiringThresholds ? { thresholds: options.expiringThresholds } : {}),
+      ...(options.expiringThresholdsMs ? { thresholdsMs: options.expiringThresholdsMs } : {}),
     });
     this.#tracker.on('expiring', (e) =>
       this.emit('expiring', {
         generation: this.generation,
         notAfter: e.notAfter,
-        remaining: e.remaining,
-        threshold: e.threshold,
+        remainingMs: e.remainingMs,
+        thresholdMs: e.thresholdMs,
       }),
     );
     this.#tracker.on('expired', (e) =>
-      this.emit('expired', { generation: this.generation, notAfter: e.notAfter, remaining: e.remaining }),
+      this.emit('expired', { generation: this.generation, notAfter: e.notAfter, remainingMs: e.remainingMs }),
     );
     this.#tracker.on('error', () => undefined);
     this.#inner.on('update', (c) => {
@@ -151,8 +167,9 @@ export class FileCredentialSource extends EventEmitter implements CredentialSour
     return this.#inner.current();
   }
 
-  ready(): Promise<Credentials> {
-    return this.#inner.ready();
+  /** Resolves with the first good generation; `signal` abandons the wait (`ERR_MTLS_ABORTED`). */
+  ready(options: ReadyOptions = {}): Promise<Credentials> {
+    return this.#inner.ready(options);
   }
 
   /**

@@ -47,7 +47,7 @@ export class MtlsHttpsAgent extends HttpsAgent {
   #closed = false;
   readonly #onUpdate = (c: Credentials): void => this.#swap(c);
   readonly #onSourceError = (e: MtlsError): void => {
-    this.emit('credentialError', e);
+    this.emit('credential-error', e);
   };
 
   constructor(source: CredentialSource, options: MtlsHttpsAgentOptions = {}) {
@@ -139,7 +139,7 @@ export class MtlsHttpsAgent extends HttpsAgent {
     try {
       context = buildSecureContext(credentials, this.#versions);
     } catch (e) {
-      this.emit('credentialError', e);
+      this.emit('credential-error', e);
       return;
     }
     this.#generation = { credentials, context };

@@ -1,10 +1,15 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Session } from 'node:http2';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
-import type { CredentialSource, Credentials } from '@mtlskit/core';
-import { MtlsError } from '@mtlskit/core';
+import {
+  abortable,
+  type CredentialSource,
+  type Credentials,
+  MtlsError,
+  type ReadyOptions,
+} from '@mtlskit/core';
+import { EventEmitter } from 'eventemitter3';
 import { durationOption } from '../lib/durations.js';
 import { resolveTlsVersions, type TlsVersionOptions } from '../lib/tls-versions.js';
 import { getPeerIdentity, type PeerIdentity } from './get-peer-identity.js';
@@ -30,7 +35,7 @@ export interface AttachCredentialsOptions extends TlsVersionOptions {
    */
   retireConnections?: boolean;
   /** Retire connections older than this (ms) the same way, even without a swap. Default: off. */
-  maxConnectionAge?: number;
+  maxConnectionAgeMs?: number;
   /**
    * With `retireConnections`, connections of an old generation are wound down before that
    * generation's certificate expires, whatever they are doing. This long (ms) before its
@@ -43,12 +48,25 @@ export interface AttachCredentialsOptions extends TlsVersionOptions {
   retireBeforeExpiryMs?: number;
 }
 
+/** The typed events of {@link AttachedCredentials}. */
+export interface AttachedCredentialsEvents {
+  /** The server presents generation `to` to new connections from now on. */
+  swap: (event: { from: number; to: number }) => void;
+  /** `authorize` refused a verified peer; its connection was closed. */
+  unauthorized: (event: { peer: PeerIdentity }) => void;
+  /** Material Node could not load (the previous context stays), or the source's own error. */
+  error: (error: MtlsError) => void;
+}
+
 /** The handle returned by {@link attachCredentials}. */
-export interface AttachedCredentials extends EventEmitter {
+export interface AttachedCredentials extends EventEmitter<AttachedCredentialsEvents> {
   /** The generation the server presents to new connections (0 before the first). */
   readonly generation: number;
-  /** Resolves once the server has its first identity: listen after this. */
-  readonly ready: Promise<void>;
+  /**
+   * Resolves once the server has its first identity: listen after this. `signal` abandons
+   * the wait (`ERR_MTLS_ABORTED`); the server keeps following the source.
+   */
+  ready(options?: ReadyOptions): Promise<void>;
   /** Stops following the source (the server keeps its last context). */
   detach(): void;
 }
@@ -59,6 +77,46 @@ interface ConnState {
 }
 
 const ALREADY = Symbol.for('mtlskit.attachCredentials');
+/** Set once this module put material into a server, so a later attach is not a conflict. */
+const OWNED = Symbol.for('mtlskit.attachCredentials.owned');
+
+type ServerState = TlsServer & {
+  cert?: unknown;
+  key?: unknown;
+  pfx?: unknown;
+  ca?: unknown;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+};
+
+/**
+ * Refuses TLS options given to `createServer()` that attachCredentials would silently
+ * override (Node keeps them as server properties, which is how they are seen here).
+ */
+function refuseConflicts(server: ServerState, options: AttachCredentialsOptions): void {
+  if ((server as unknown as Record<symbol, unknown>)[OWNED] === true) return;
+  const conflict = (message: string): MtlsError =>
+    new MtlsError(
+      'ERR_MTLS_SERVER_OPTIONS_CONFLICT',
+      `${message} attachCredentials owns the server's TLS identity and client-certificate policy.`,
+    );
+  const material = (['cert', 'key', 'pfx', 'ca'] as const).filter((k) => server[k] !== undefined);
+  if (material.length > 0) {
+    throw conflict(
+      `createServer() was given ${material.join(', ')}, which the credential source would replace: remove ${material.length > 1 ? 'them' : 'it'} from the createServer options (extra CAs belong in the source's trustAnchorsPem).`,
+    );
+  }
+  if (server.requestCert === true && options.requestCert === false) {
+    throw conflict(
+      'createServer() was given requestCert: true but attachCredentials requestCert: false: pass it once, to attachCredentials.',
+    );
+  }
+  if (server.rejectUnauthorized === false && options.dangerouslyAcceptUnverifiedClients !== true) {
+    throw conflict(
+      'createServer() was given rejectUnauthorized: false, which attachCredentials would turn back on: pass dangerouslyAcceptUnverifiedClients: true to attachCredentials instead.',
+    );
+  }
+}
 
 /**
  * Keeps a `tls.Server`, `https.Server` or `http2` secure server on the current identity of
@@ -72,13 +130,21 @@ const ALREADY = Symbol.for('mtlskit.attachCredentials');
  * Events: `swap` `{from, to}`, `unauthorized` `{peer}`, `error` (MtlsError: material Node could
  * not load; the previous context stays).
  *
+ * **Precedence: attachCredentials owns the server's TLS identity and client-certificate
+ * policy.** Pass `requestCert` / `dangerouslyAcceptUnverifiedClients` here, never to
+ * `createServer()`: a `requestCert: false` given to `createServer()` cannot be told from
+ * Node's default and is overridden (client certificates are required unless you pass
+ * `requestCert: false` here). A `cert`, `key`, `pfx` or `ca` given to `createServer()`, or
+ * a `requestCert: true` / `rejectUnauthorized: false` there that contradicts these options,
+ * is refused with `ERR_MTLS_SERVER_OPTIONS_CONFLICT` instead of being replaced silently.
+ *
  * @example
  * ```ts
  * import https from 'node:https';
  * import { attachCredentials, createPeerAllowList, getPeerIdentity } from '@mtlskit/node-adapter';
  * const server = https.createServer((req, res) => res.end(`hi ${getPeerIdentity(req)?.commonName}`));
  * const attached = attachCredentials(server, source, { authorize: createPeerAllowList({ commonNames: ['billing'] }) });
- * await attached.ready;
+ * await attached.ready();
  * server.listen(8443);
  * ```
  */
@@ -99,12 +165,13 @@ export function attachCredentials(
       'This server already follows a credential source; detach() it first.',
     );
   }
+  refuseConflicts(server as ServerState, options);
   const versions = resolveTlsVersions(options);
-  const maxAge = durationOption('maxConnectionAge', options.maxConnectionAge, undefined);
+  const maxAge = durationOption('maxConnectionAgeMs', options.maxConnectionAgeMs, undefined);
   const retireBeforeMs = durationOption('retireBeforeExpiryMs', options.retireBeforeExpiryMs, 5000) ?? 5000;
   const retire = options.retireConnections !== false;
   const requestCert = options.requestCert !== false;
-  const events = new EventEmitter() as AttachedCredentials & EventEmitter;
+  const events = new EventEmitter<AttachedCredentialsEvents>() as AttachedCredentials;
   const conns = new WeakMap<TLSSocket, ConnState>();
   // session.socket is a proxy, not the TLSSocket seen in secureConnection: tag sessions apart.
   const sessions = new Map<ServerHttp2Session, number>();
@@ -149,6 +216,7 @@ export function attachCredentials(
       const value = (server as unknown as Record<string, unknown>)[secret];
       Object.defineProperty(server, secret, { value, enumerable: false, writable: true, configurable: true });
     }
+    (server as unknown as Record<symbol, unknown>)[OWNED] = true;
     const from = generation;
     generation = c.generation;
     const serial = serialOf(c.certificateChainPem);
@@ -183,7 +251,7 @@ export function attachCredentials(
       allowed = false;
     }
     if (!allowed) {
-      events.emit('unauthorized', { peer });
+      if (peer !== undefined) events.emit('unauthorized', { peer });
       socket.destroy();
     }
   };
@@ -236,7 +304,7 @@ export function attachCredentials(
 
   Object.defineProperties(events, {
     generation: { get: () => generation, enumerable: true },
-    ready: { value: ready, enumerable: true },
+    ready: { value: (o: ReadyOptions = {}): Promise<void> => abortable(ready, o.signal), enumerable: true },
     detach: {
       value: () => {
         if (detached) return;

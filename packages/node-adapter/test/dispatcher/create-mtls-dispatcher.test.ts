@@ -111,7 +111,7 @@ describe('createMtlsDispatcher', () => {
     expect(drained).toEqual([1]);
   });
 
-  it('destroys a draining generation at drainTimeout', async () => {
+  it('destroys a draining generation at drainTimeoutMs', async () => {
     const pki = await createTestPki();
     const serverCreds = await pki.server();
     const server = createServer(
@@ -129,7 +129,7 @@ describe('createMtlsDispatcher', () => {
     cleanups.push(() => closeServer(server));
     const source = new MutableCredentialSource();
     await source.set(await pki.client());
-    const dispatcher = createMtlsDispatcher(source, { drainTimeout: 200 });
+    const dispatcher = createMtlsDispatcher(source, { drainTimeoutMs: 200 });
     cleanups.push(() => dispatcher.destroy());
     const res = await request(`https://127.0.0.1:${port}/`, { dispatcher });
     const started = Date.now();
@@ -215,9 +215,9 @@ describe('createMtlsDispatcher', () => {
     expect(new Set(bodies)).toEqual(new Set([serialOf(next.certificateChainPem)]));
   });
 
-  it('maxConnectionAge replaces connections of the same identity', async () => {
+  it('maxConnectionAgeMs replaces connections of the same identity', async () => {
     const { source, origin, seen } = await setup();
-    const dispatcher = createMtlsDispatcher(source, { maxConnectionAge: 150 });
+    const dispatcher = createMtlsDispatcher(source, { maxConnectionAgeMs: 150 });
     cleanups.push(() => dispatcher.close());
     const first = await request(`${origin}/`, { dispatcher });
     await first.body.text();

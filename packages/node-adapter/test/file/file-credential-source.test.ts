@@ -56,8 +56,8 @@ describe('FileCredentialSource', () => {
       await pki.client('g4'),
     ];
     volume.publish(creds[0]!);
-    // pollInterval is long: only the directory watch can explain reloads within the test.
-    const source = new FileCredentialSource({ dir: dir.path, pollInterval: 600_000, debounce: 50 });
+    // pollIntervalMs is long: only the directory watch can explain reloads within the test.
+    const source = new FileCredentialSource({ dir: dir.path, pollIntervalMs: 600_000, debounceMs: 50 });
     cleanups.push(() => source.close());
     expect((await source.ready()).generation).toBe(1);
     let plainEvents = 0;
@@ -95,8 +95,8 @@ describe('FileCredentialSource', () => {
       certFile: join(dir.path, 'cert.pem'),
       keyFile: join(dir.path, 'key.pem'),
       caFile: join(dir.path, 'ca.pem'),
-      pollInterval: 600_000,
-      debounce: 30,
+      pollIntervalMs: 600_000,
+      debounceMs: 30,
     });
     cleanups.push(() => source.close());
     await source.ready();
@@ -121,8 +121,8 @@ describe('FileCredentialSource', () => {
     cleanups.push(() => dir.remove());
     const source = new FileCredentialSource({
       dir: join(dir.path, 'missing'),
-      pollInterval: 100,
-      debounce: 30,
+      pollIntervalMs: 100,
+      debounceMs: 30,
     });
     cleanups.push(() => source.close());
     const error = await new Promise<{ code: string }>((r) => source.once('error', r));
@@ -146,16 +146,14 @@ describe('FileCredentialSource', () => {
     dir.write('tls.key', c.privateKeyPem);
     dir.write('ca.crt', c.trustAnchorsPem);
     const clock = new FakeClock({ now: Date.now() });
-    const source = new FileCredentialSource({ dir: dir.path, clock, expiringThresholds: [10 * 60_000] });
+    const source = new FileCredentialSource({ dir: dir.path, clock, expiringThresholdsMs: [10 * 60_000] });
     cleanups.push(() => source.close());
-    const seen: Array<{ kind: string; remaining: number; threshold?: number }> = [];
-    source.on('expiring', (e: { remaining: number; threshold?: number }) =>
-      seen.push({ kind: 'expiring', ...e }),
-    );
-    source.on('expired', (e: { remaining: number }) => seen.push({ kind: 'expired', ...e }));
+    const seen: Array<{ kind: string; remainingMs: number; thresholdMs?: number | undefined }> = [];
+    source.on('expiring', (e) => seen.push({ kind: 'expiring', ...e }));
+    source.on('expired', (e) => seen.push({ kind: 'expired', ...e }));
     const creds = await source.ready();
     clock.advance(creds.notAfter.getTime() - clock.now() - 10 * 60_000 + 1);
-    expect(seen.map((e) => [e.kind, e.threshold])).toEqual([['expiring', 10 * 60_000]]);
+    expect(seen.map((e) => [e.kind, e.thresholdMs])).toEqual([['expiring', 10 * 60_000]]);
     clock.advance(10 * 60_000);
     expect(seen.map((e) => e.kind)).toEqual(['expiring', 'expired']);
   });

@@ -124,7 +124,7 @@ export async function runRotationLoad(options: RotationLoadOptions): Promise<Rot
     compare(s.remotePort);
   });
   const attached = attachCredentials(server, serverSource);
-  await attached.ready;
+  await attached.ready();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -132,7 +132,7 @@ export async function runRotationLoad(options: RotationLoadOptions): Promise<Rot
     [1, serial(clientSource.current().certificateChainPem)],
   ]);
   clientSource.on('update', (c) => serialByGeneration.set(c.generation, serial(c.certificateChainPem)));
-  const dispatcher = createMtlsDispatcher(clientSource, { drainTimeout: options.durationMs * 2 + 10_000 });
+  const dispatcher = createMtlsDispatcher(clientSource, { drainTimeoutMs: options.durationMs * 2 + 10_000 });
   dispatcher.on(
     'socket' as 'connect',
     ((e: { generation: number; socket: TLSSocket }) => {

@@ -58,7 +58,7 @@ describe('attachCredentials', () => {
     const clientErrors: Error[] = [];
     server.on('tlsClientError', (e) => clientErrors.push(e));
     const attached = attachCredentials(server, source);
-    await attached.ready;
+    await attached.ready();
     const port = await listen(server);
     cleanups.push(() => closeServer(server));
     const client = await pki.client('c1');
