@@ -5,7 +5,7 @@ import type { Command, CommandContext } from '../lib/command-context.js';
 import { connectionFindings } from '../lib/connection-findings.js';
 import { parseAt, parsePositiveInt, parsePurpose } from '../lib/parse-common.js';
 import { probeTls } from '../lib/probe-tls.js';
-import { readCertificates, readText } from '../lib/read-input.js';
+import { readCertificates, readPrivateKeyPem } from '../lib/read-input.js';
 import { makeStyle } from '../lib/style.js';
 import { summarize } from '../lib/summaries.js';
 
@@ -104,7 +104,7 @@ export const doctorCommand: Command = {
       : undefined;
     let keyPem: string | undefined;
     if (values.key) {
-      keyPem = await readText(values.key, ctx.cwd);
+      keyPem = await readPrivateKeyPem(values.key, ctx.cwd);
       try {
         await importPrivateKey(keyPem);
       } catch (e) {
