@@ -77,7 +77,7 @@ export function explainMissingIssuer(
     urls.length > 0 ? ` The certificate says its issuer can be downloaded from ${urls.join(', ')}.` : '';
   return {
     code: 'ISSUER_NOT_FOUND',
-    message: `The chain of ${describe(leaf)} stops at ${describe(top)}: its issuer ${wanted} is neither in the chain nor in --ca (${names(anchors)}). These files cannot tell whether "${missing}" is an intermediate CA that was left out of the chain or a CA unrelated to --ca.${aia}`,
-    fix: `Look for the certificate of "${missing}"${urls.length > 0 ? ` (${urls[0]})` : ' (it usually ships with the certificate: ca-bundle, chain.pem, the CA’s download page)'}. If it exists, send it after the certificate: \`cat client.crt intermediate.crt > chain.pem\` and use chain.pem as --cert (or pass --chain intermediate.crt); doctor then checks that it chains to --ca. If there is no such intermediate, the certificate comes from another CA: ${otherCaFix}`,
+    message: `${top.fingerprintSha256 === leaf.fingerprintSha256 ? `Certificate ${describe(leaf)} was sent without its chain` : `The chain of ${describe(leaf)} stops at ${describe(top)}`}: its issuer ${wanted} is neither in the chain nor in --ca (${names(anchors)}). These files cannot tell whether "${missing}" is an intermediate CA that was left out of the chain or a CA unrelated to --ca.${aia}`,
+    fix: `Look for the certificate of "${missing}"${urls.length > 0 ? ` (${urls[0]})` : ' (it usually ships with the certificate: ca-bundle, chain.pem, the CA’s download page)'}. If it exists, send it after the certificate: \`cat client.crt intermediate.crt > chain.pem\` and use chain.pem as --cert (or pass --chain intermediate.crt); doctor then checks that it chains to --ca. If there is no such intermediate, the certificate comes from another CA: ${otherCaFix.charAt(0).toLowerCase()}${otherCaFix.slice(1)}`,
   };
 }
