@@ -167,7 +167,9 @@ describe('docs/getting-started.md from a scratch folder', () => {
         const bins = typeof pkg.bin === 'string' ? [pkg.bin] : Object.values(pkg.bin ?? {});
         for (const bin of bins) {
           const from = join(repoRoot, group, name, bin);
-          if (!(await stat(from).catch(() => undefined))) continue; // a build output: not in a clone
+          // Build outputs (dist/) are not in a fresh clone, whatever this checkout holds.
+          if (/(^|\/)dist\//.test(bin.replace(/^\.\//, ''))) continue;
+          if (!(await stat(from).catch(() => undefined))) continue;
           await mkdir(dirname(join(clean, group, name, bin)), { recursive: true });
           await cp(from, join(clean, group, name, bin));
         }
