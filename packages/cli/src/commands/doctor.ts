@@ -27,6 +27,8 @@ Finds what breaks an mTLS handshake and says how to fix it: key/certificate mism
 expiry, untrusted or regenerated CAs, missing intermediates, wrong EKU, wrong CN, chain
 order, weak keys. With --connect it also makes a real handshake with these credentials.
 
+Certificate and key files may be PEM or DER.
+
 Options:
   --cert FILE            your certificate (a bundle: leaf first, then its chain)
   --key FILE             its private key (checked to match; needed for --connect)
