@@ -115,10 +115,14 @@ export function attachCredentials(
   s.requestCert = requestCert;
   s.rejectUnauthorized = requestCert && options.dangerouslyAcceptUnverifiedClients !== true;
 
+  let refusal: { generation: number; error: MtlsError } | undefined;
   const apply = (c: Credentials): MtlsError | undefined => {
     if (detached || c.generation <= generation) return undefined;
+    // The first generation arrives both as an update and through ready(): report it once.
+    if (refusal?.generation === c.generation) return refusal.error;
     const unfit = serverAuthProblem(c);
     if (unfit) {
+      refusal = { generation: c.generation, error: unfit };
       emitError(unfit);
       return unfit;
     }

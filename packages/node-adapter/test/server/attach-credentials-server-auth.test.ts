@@ -25,8 +25,11 @@ describe('attachCredentials refuses certificates that cannot serve TLS server au
     // 2. The source gets it later.
     const later = new MutableCredentialSource();
     const b = attachCredentials(createHttpsServer(), later);
+    const reported: MtlsError[] = [];
+    b.on('error', (e: MtlsError) => reported.push(e));
     await later.set(clientOnly);
     await expect(b.ready).rejects.toMatchObject({ code: 'ERR_MTLS_CREDENTIALS_UNUSABLE' });
+    expect(reported).toHaveLength(1);
     expect(b.generation).toBe(0);
   });
 
