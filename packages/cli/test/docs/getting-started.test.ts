@@ -14,12 +14,20 @@ interface Ran {
   out: string;
 }
 
+/**
+ * The environment of a user's shell: without the npm_* / pnpm_* variables `pnpm test` sets
+ * for its scripts (npm warns about pnpm's settings it does not know).
+ */
+const userEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^(npm|pnpm)_/i.test(k) && k !== 'INIT_CWD'),
+);
+
 function sh(command: string, cwd: string, options: SpawnOptions = {}): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn('sh', ['-c', command], {
       cwd,
       ...options,
-      env: { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false', ...options.env },
+      env: { ...userEnv, NO_COLOR: '1', npm_config_update_notifier: 'false', ...options.env },
     });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));

@@ -21,7 +21,11 @@ interface Spawned {
 function pnpm(args: string[], cwd: string): Promise<Spawned> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn('npx', ['-y', 'pnpm@10', ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    // A user's shell: none of the npm_* / INIT_CWD variables an outer `pnpm test` sets.
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(npm|pnpm)_/i.test(k) && k !== 'INIT_CWD'),
+    );
+    const child = spawn('npx', ['-y', 'pnpm@10', ...args], { cwd, env: { ...env, NO_COLOR: '1' } });
     let stdout = '';
     let stderr = '';
     let partial = '';
