@@ -57,8 +57,10 @@ const DAY = 86_400_000;
 const guides: { guide: Guide; output: string }[] = [];
 async function record(guide: Guide, run: () => Promise<{ code: number; text: string }>) {
   const result = await run();
-  if (!result.text.includes(guide.expect)) {
-    throw new Error(`troubleshooting guide ${guide.slug}: expected ${guide.expect} in\n${result.text}`);
+  // The right cause comes first: the first finding line must be the expected one.
+  const first = result.text.split('\n').find((l) => /^(ERROR|WARN |INFO ) {2}/.test(l)) ?? '';
+  if (!first.includes(`  ${guide.expect}  `)) {
+    throw new Error(`troubleshooting guide ${guide.slug}: expected ${guide.expect} first in\n${result.text}`);
   }
   // Ports and temporary paths differ on every run: show placeholders instead.
   const text = result.text.replace(/127\.0\.0\.1:\d{2,5}/g, '127.0.0.1:PORT');
@@ -180,6 +182,8 @@ try {
           'proxy.key',
           '--ca',
           'upstream-root.crt',
+          '--server-ca',
+          'upstream-root.crt',
           '--connect',
           `127.0.0.1:${port}`,
         ];
@@ -229,6 +233,8 @@ try {
         '--key',
         'checker.key',
         '--ca',
+        'service-ca.crt',
+        '--server-ca',
         'service-ca.crt',
         '--connect',
         `127.0.0.1:${port}`,
@@ -296,6 +302,60 @@ try {
         cause:
           'Nothing renewed the certificate before its `notAfter`: a renewal job that failed quietly, retries that backed off past the expiry, or a process that never picked up the renewed files.',
         fix: 'Renew now (`agent.renewNow()`, or reissue), then let `@mtlskit/agent` keep it renewed: it renews at two thirds of the lifetime with retries capped by the time left, and emits `expiring` / `renewal-failed` events long before the end.',
+      },
+      () => doctor(command.slice(1)),
+    );
+  }
+
+  // 7. A missing intermediate whose name shares nothing with the root's.
+  {
+    const root = await createCertificateAuthority({
+      subject: { commonName: 'Corp Root CA 2024', organization: 'Acme Corp' },
+    });
+    const issuing = await root.createIntermediate({
+      subject: { commonName: 'R7 Issuing', organization: 'Zeta PKI Services' },
+    });
+    const client = await issuing.issue({ subject: { commonName: 'billing-worker' } });
+    await file('billing.crt', client.certificatePem);
+    await file('billing.key', client.privateKeyPem!);
+    await file('corp-root.crt', root.certificatePem);
+    const command = ['doctor', '--cert', 'billing.crt', '--key', 'billing.key', '--ca', 'corp-root.crt'];
+    await record(
+      {
+        slug: 'missing-intermediate',
+        title: 'A missing intermediate (whose name looks nothing like the root)',
+        symptom:
+          'The server answers with the alert `unknown_ca` (`tlsv1 alert unknown ca`), or the client says `unable to get local issuer certificate`, although the certificate was issued under the right root.',
+        command,
+        expect: 'ISSUER_NOT_FOUND',
+        cause:
+          'The certificate was issued by an intermediate CA, and only the leaf is sent. The peer trusts the root, but without the intermediate it cannot build the path. From the leaf and the root alone nobody can tell this apart from a certificate of an unrelated CA: the intermediate\'s name (here "R7 Issuing", "Zeta PKI Services") need not resemble the root\'s, so mtlskit says it cannot tell and names the exact certificate to look for (subject and key identifier).',
+        fix: "Find the intermediate (it ships with the certificate: `ca-bundle`, `chain.pem`, the CA's download page or the AIA URL) and send it after the leaf: `cat billing.crt r7-issuing.crt > billing-chain.pem`, then use billing-chain.pem as the certificate file (`mtlskit doctor --cert billing-chain.pem …` confirms it chains to the root). In Node, `certificateChainPem` is leaf first, then intermediates.",
+      },
+      () => doctor(command.slice(1)),
+    );
+  }
+
+  // 8. The key file does not belong to the certificate.
+  {
+    const ca = await createCertificateAuthority({ subject: { commonName: 'Payments CA' } });
+    const current = await ca.issue({ subject: { commonName: 'payments-api' } });
+    const previous = await ca.issue({ subject: { commonName: 'payments-api' } });
+    await file('payments.crt', current.certificatePem);
+    await file('payments.key', previous.privateKeyPem!);
+    await file('payments-ca.crt', ca.certificatePem);
+    const command = ['doctor', '--cert', 'payments.crt', '--key', 'payments.key', '--ca', 'payments-ca.crt'];
+    await record(
+      {
+        slug: 'key-mismatch',
+        title: 'The private key does not belong to the certificate',
+        symptom:
+          'The process fails to start with `key values mismatch` / `KEY_VALUES_MISMATCH`, or (TLS 1.3) the server rejects the handshake with `decrypt_error`.',
+        command,
+        expect: 'KEY_MISMATCH',
+        cause:
+          'The certificate and the key come from different issuances: the certificate was renewed with a new key but the old key file stayed (or the other way round), or two secrets were mixed up.',
+        fix: 'Use the key written together with this certificate, or re-issue the certificate from a CSR made with this key. `mtlskit inspect payments.crt payments.key` shows both SPKI SHA-256 values; they must be equal. `@mtlskit/agent` writes both atomically and never serves a mismatched pair.',
       },
       () => doctor(command.slice(1)),
     );

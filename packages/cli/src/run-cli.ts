@@ -76,7 +76,11 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       full.stdout.write(`${text}\n`);
     },
   };
-  const [name, ...rest] = argv;
+  // `pnpm demo -- --duration 10` and `pnpm mtlskit -- doctor …` pass the `--` through:
+  // a `--` before the command or right after it separates nothing and is dropped.
+  const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  const [name, ...rest] = args;
+  if (rest[0] === '--') rest.shift();
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
     ctx.out(topic ? topic.help : mainHelp());

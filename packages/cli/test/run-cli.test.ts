@@ -26,3 +26,19 @@ describe('runCli', () => {
     expect(r.stderr).toContain('unknown command "frobnicate"');
   });
 });
+
+describe('a `--` passed through by pnpm', () => {
+  it('is dropped before or right after the command name', async () => {
+    const plain = await run(['demo', '--duration', 'soon']);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain('--duration "soon"');
+    for (const argv of [
+      ['demo', '--', '--duration', 'soon'],
+      ['--', 'demo', '--duration', 'soon'],
+    ]) {
+      const r = await run(argv);
+      expect(r.stderr).toBe(plain.stderr);
+      expect(r.code).toBe(2);
+    }
+  });
+});

@@ -12,6 +12,8 @@ Compares two or more trust bundles (e.g. the CA files of two Kubernetes secrets)
 CAs each holds, which are missing from some, and which share a subject but not a key
 (a CA regenerated under the same name).
 
+Certificate and key files may be PEM or DER.
+
 Options:
   --json      machine-readable output (see docs/cli.md)
   -h, --help  this help

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type DemoStatus, runDemo } from '../demo/run-demo.js';
+import type { DemoStatus } from '../demo/run-demo.js';
 import { CliError } from '../lib/cli-error.js';
 import type { Command, CommandContext } from '../lib/command-context.js';
 import { makeStyle } from '../lib/style.js';
@@ -50,6 +50,8 @@ export const demoCommand: Command = {
     const line = (st: DemoStatus) =>
       `${s.bold(`gen ${st.generation}`)} · expires in ${(Math.max(0, st.expiresInMs) / 1000).toFixed(1)} s · requests ${s.green(String(st.requestsOk))} ok / ${st.requestsFailed ? s.red(String(st.requestsFailed)) : '0'} failed · renewals ${st.renewals} · heartbeats ${st.heartbeats} · server gen ${st.serverGeneration}`;
 
+    // Loaded on use: the agent, the testkit and undici are most of the CLI's start-up time.
+    const { runDemo } = await import('../demo/run-demo.js');
     const summary = await runDemo({
       durationMs: seconds * 1000,
       ...(json

@@ -1,29 +1,43 @@
+import { rootCertificates } from 'node:tls';
 import { parseArgs } from 'node:util';
-import { type CertificateInfo, diagnose, type Finding, importPrivateKey, joinPem } from '@mtlskit/core';
+import {
+  type CertificateInfo,
+  diagnose,
+  type Finding,
+  importPrivateKey,
+  joinPem,
+  parseCertificate,
+} from '@mtlskit/core';
 import { CliError, FileError } from '../lib/cli-error.js';
 import type { Command, CommandContext } from '../lib/command-context.js';
 import { connectionFindings } from '../lib/connection-findings.js';
 import { parseAt, parsePositiveInt, parsePurpose } from '../lib/parse-common.js';
 import { probeTls } from '../lib/probe-tls.js';
-import { readCertificates, readText } from '../lib/read-input.js';
+import { readCertificates, readPrivateKeyPem } from '../lib/read-input.js';
 import { makeStyle } from '../lib/style.js';
 import { summarize } from '../lib/summaries.js';
 
 const HELP = `Usage: mtlskit doctor --cert FILE --ca FILE [--key FILE] [--chain FILE] [--peer-ca FILE]
                       [--expect-cn GLOB] [--purpose client|server] [--host NAME|IP]
                       [--expiring-within DAYS] [--at ISO]
-                      [--connect HOST:PORT [--servername NAME] [--timeout MS] [--wait MS]] [--json]
+                      [--connect HOST:PORT [--server-ca FILE] [--servername NAME] [--timeout MS]
+                       [--wait MS]] [--json]
 
 Finds what breaks an mTLS handshake and says how to fix it: key/certificate mismatch,
 expiry, untrusted or regenerated CAs, missing intermediates, wrong EKU, wrong CN, chain
 order, weak keys. With --connect it also makes a real handshake with these credentials.
 
+Certificate and key files may be PEM or DER.
+
 Options:
   --cert FILE            your certificate (a bundle: leaf first, then its chain)
   --key FILE             its private key (checked to match; needed for --connect)
   --chain FILE           intermediate certificates sent with the leaf
-  --ca FILE              the CA(s) your certificate should chain to (and that verify the server)
-  --peer-ca FILE         the CA(s) the other side trusts (e.g. the gateway's CA file)
+  --ca FILE              the CA(s) your certificate should chain to (your own CA file)
+  --peer-ca FILE         the CA(s) the other side trusts for clients (e.g. the gateway's CA file)
+  --server-ca FILE       with --connect: the CA(s) that verify the server's certificate
+                         (default: --ca plus the system roots; a server that does not verify
+                         against those is then a warning, not an error)
   --expect-cn GLOB       the common name the peer expects, e.g. 'alloc:*'
   --purpose P            client (default) or server
   --host NAME|IP         a name your certificate must cover (server certificates)
@@ -48,6 +62,53 @@ function parseTarget(value: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
+/** Which input a finding is about, so `--ca`, `--peer-ca` and `--server-ca` are never confused. */
+export type FindingAbout = 'cert' | 'ca' | 'peer-ca' | 'server' | 'connection';
+
+const ABOUT: Record<FindingAbout, string> = {
+  cert: 'your certificate',
+  ca: 'your certificate vs --ca',
+  'peer-ca': 'your certificate vs --peer-ca',
+  server: "the server's certificate",
+  connection: 'the handshake',
+};
+
+function aboutOf(x: Finding): FindingAbout {
+  switch (x.code) {
+    case 'CA_REGENERATED':
+      return x.message.includes('(--peer-ca)') ? 'peer-ca' : 'ca';
+    case 'MISSING_INTERMEDIATE':
+    case 'UNKNOWN_ISSUER':
+    case 'ISSUER_NOT_FOUND':
+    case 'CHAIN_INVALID':
+      return 'ca';
+    case 'UNTRUSTED_BY_PEER':
+      return 'peer-ca';
+    case 'SERVER_UNTRUSTED':
+    case 'SERVER_NAME_MISMATCH':
+      return 'server';
+    case 'CONNECT_FAILED':
+    case 'CLIENT_CERT_REJECTED':
+    case 'HANDSHAKE_OK':
+      return 'connection';
+    default:
+      return 'cert';
+  }
+}
+
+let roots: CertificateInfo[] | undefined;
+/** Node's bundled CA roots, parsed once (those core cannot read are skipped). */
+function systemRoots(): CertificateInfo[] {
+  roots ??= rootCertificates.flatMap((pem) => {
+    try {
+      return [parseCertificate(pem)];
+    } catch {
+      return [];
+    }
+  });
+  return roots;
+}
+
 export const doctorCommand: Command = {
   name: 'doctor',
   summary: 'find and explain everything that breaks an mTLS handshake',
@@ -61,6 +122,7 @@ export const doctorCommand: Command = {
         chain: { type: 'string' },
         ca: { type: 'string' },
         'peer-ca': { type: 'string' },
+        'server-ca': { type: 'string' },
         'expect-cn': { type: 'string' },
         purpose: { type: 'string' },
         host: { type: 'string' },
@@ -90,6 +152,8 @@ export const doctorCommand: Command = {
       );
     if (values.servername !== undefined && !target)
       throw new CliError('--servername only applies with --connect HOST:PORT.');
+    if (values['server-ca'] !== undefined && !target)
+      throw new CliError('--server-ca only applies with --connect HOST:PORT (it verifies the server).');
     const at = parseAt(values.at);
     const purpose = parsePurpose(values.purpose, 'clientAuth');
     const days = parsePositiveInt('expiring-within', values['expiring-within']);
@@ -104,7 +168,7 @@ export const doctorCommand: Command = {
       : undefined;
     let keyPem: string | undefined;
     if (values.key) {
-      keyPem = await readText(values.key, ctx.cwd);
+      keyPem = await readPrivateKeyPem(values.key, ctx.cwd);
       try {
         await importPrivateKey(keyPem);
       } catch (e) {
@@ -127,18 +191,25 @@ export const doctorCommand: Command = {
     let connection: Record<string, unknown> | undefined;
     if (target) {
       const sent: CertificateInfo[] = [...certs, ...chain];
+      const serverCa = values['server-ca'];
+      const serverAnchors = serverCa
+        ? await readCertificates(serverCa, ctx.cwd, 'server CA')
+        : [...anchors, ...systemRoots()];
       const probe = await probeTls({
         host: target.host,
         port: target.port,
         ...(values.servername !== undefined ? { servername: values.servername } : {}),
         cert: joinPem(sent),
         key: keyPem!,
-        ca: joinPem(anchors),
+        ca: joinPem(serverAnchors),
         timeoutMs,
         settleMs,
       });
       const label = `${target.host}:${target.port}`;
-      const report = await connectionFindings(probe, label, anchors, true, findings, at);
+      const report = await connectionFindings(probe, label, serverAnchors, true, findings, at, {
+        label: serverCa ? '--server-ca' : '--ca and the system roots',
+        explicit: serverCa !== undefined,
+      });
       findings = [...findings, ...report.findings];
       connection = {
         target: label,
@@ -162,15 +233,18 @@ export const doctorCommand: Command = {
       .sort((a, b) => rank[a.severity] - rank[b.severity]);
     const ok = !findings.some((x) => x.severity === 'error');
 
+    const described = findings.map((x) => ({ ...x, about: aboutOf(x) }));
     if (values.json) {
-      ctx.out(JSON.stringify({ ok, findings, ...(connection ? { connection } : {}) }, null, 2));
+      ctx.out(JSON.stringify({ ok, findings: described, ...(connection ? { connection } : {}) }, null, 2));
       return ok ? 0 : 1;
     }
     const s = makeStyle({ isTTY: ctx.io.stdout.isTTY, json: false, env: ctx.env });
     const label = { error: 'ERROR', warning: 'WARN ', info: 'INFO ' } as const;
     ctx.out(s.bold(`mtlskit doctor: ${values.cert}${target ? ` → ${target.host}:${target.port}` : ''}`));
-    for (const x of findings) {
-      ctx.out(`${s.severity(x.severity, label[x.severity])}  ${s.bold(x.code)}  ${x.message}`);
+    for (const x of described) {
+      ctx.out(
+        `${s.severity(x.severity, label[x.severity])}  ${s.bold(x.code)}  ${s.dim(`[${ABOUT[x.about]}]`)} ${x.message}`,
+      );
       if (x.code !== 'OK' && x.code !== 'HANDSHAKE_OK') ctx.out(`       ${s.dim('fix:')} ${x.fix}`);
     }
     const count = (sev: Finding['severity']) => findings.filter((x) => x.severity === sev).length;

@@ -14,6 +14,7 @@ import {
 import { CliError } from '../lib/cli-error.js';
 import type { Command, CommandContext } from '../lib/command-context.js';
 import { parsePositiveInt } from '../lib/parse-common.js';
+import { certificatesFrom, readPrivateKeyPem } from '../lib/read-input.js';
 
 const HELP = `Usage: mtlskit gen ca|server|client|all [options]
 
@@ -161,13 +162,15 @@ async function writeFileSafely(file: PlannedFile, force: boolean): Promise<void>
 }
 
 async function loadCa(certFile: string, keyFile: string): Promise<CertificateAuthority> {
-  // One after the other, so the message names the first thing missing.
-  const certPem = await readFile(certFile, 'utf8').catch(() => {
+  // One after the other, so the message names the first thing missing. PEM or DER.
+  const certBytes = await readFile(certFile).catch(() => {
     throw new CliError(`no CA certificate at ${certFile}; run \`mtlskit gen ca\` first or pass --ca.`);
   });
-  const keyPem = await readFile(keyFile, 'utf8').catch(() => {
+  await readFile(keyFile).catch(() => {
     throw new CliError(`no CA key at ${keyFile}; run \`mtlskit gen ca\` first or pass --ca-key.`);
   });
+  const keyPem = await readPrivateKeyPem(keyFile, '/');
+  const certPem = certificatesFrom(certBytes)[0]?.pem ?? '';
   const cert = parseCertificate(certPem);
   if (!cert.isCA) throw new CliError(`${certFile} is not a CA certificate (basicConstraints CA:FALSE).`);
   const key = await importPrivateKey(keyPem);

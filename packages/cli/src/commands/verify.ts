@@ -12,6 +12,8 @@ const HELP = `Usage: mtlskit verify --leaf FILE --trust FILE [--intermediates FI
 
 Verifies a certificate chain (RFC 5280) and explains the verdict.
 
+Certificate and key files may be PEM or DER.
+
 Options:
   --leaf FILE           the certificate (a bundle: leaf first, the rest are intermediates)
   --intermediates FILE  more intermediate CA certificates (any order)

@@ -200,15 +200,21 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       backend.revoke(serviceId);
       say(`${stamp()}  backend revoked service ${serviceId}`);
       await agent.renewNow().catch(() => undefined);
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      // The timer must not outlive the race: the process would sit 5 s after the summary.
+      await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 5_000)))]).finally(() =>
+        clearTimeout(timer),
+      );
       revoked = agent.state === 'revoked';
     }
   } finally {
     clearInterval(statusTimer);
     clearInterval(rotateTimer);
     await agent.close();
-    await new Promise((r) => server.close(r));
+    // Keep-alive connections would hold close() open until they time out: end them first.
+    const closed = new Promise((r) => server.close(r));
     server.closeAllConnections();
+    await closed;
     await backend.close();
     await rm(stateDir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@ const CLIENT_ALERTS: Record<string, string> = {
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     'the server requires a client certificate and none was sent (alert certificate_required)',
   ERR_SSL_TLSV1_ALERT_UNKNOWN_CA:
-    'the server does not trust the CA that issued your certificate (alert unknown_ca)',
+    'the server could not link your certificate to a CA it trusts (alert unknown_ca): either an intermediate is missing from the chain you send, or the server trusts a different CA',
   ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server refused your certificate (alert bad_certificate)',
   ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED:
     'the server says your certificate has expired (alert certificate_expired)',
@@ -63,6 +63,14 @@ function f(code: Finding['code'], severity: Finding['severity'], message: string
 }
 
 /** Turns a probe into findings; `earlier` are the offline findings, cited as likely causes. */
+/** The CAs the server's certificate was checked against, as the findings name them. */
+export interface ServerTrust {
+  /** e.g. `--server-ca`, or `--ca and the system roots` when --server-ca was not given. */
+  label: string;
+  /** Given by the user: a server that does not verify is an error (else a warning). */
+  explicit: boolean;
+}
+
 export async function connectionFindings(
   p: TlsProbeResult,
   target: string,
@@ -70,13 +78,16 @@ export async function connectionFindings(
   sentCertificate: boolean,
   earlier: readonly Finding[],
   at: Date | undefined,
+  serverTrust: ServerTrust = { label: '--ca', explicit: true },
 ): Promise<ConnectionReport> {
   const findings: Finding[] = [];
   const errorCodes = earlier.filter((e) => e.severity === 'error').map((e) => e.code);
   const causes =
     errorCodes.length > 0
       ? `Most likely the problem(s) found above: ${[...new Set(errorCodes)].join(', ')}.`
-      : "Likely causes: the server trusts a different CA than the one that issued your certificate (or the CA was regenerated under the same name: compare the server's CA file with yours using `mtlskit compare`), the certificate expired or lacks EKU clientAuth, the intermediate is missing from --cert/--chain, or the server wants another identity (e.g. CN=alloc:<token> from the allocate endpoint).";
+      : "Likely causes: an intermediate is missing from --cert/--chain, the server trusts a different CA than the one that issued your certificate (or the CA was regenerated under the same name: compare the server's CA file with yours using `mtlskit compare`), the certificate expired or lacks EKU clientAuth, or the server wants another identity (e.g. CN=alloc:<token> from the allocate endpoint).";
+  // An alert names the symptom; the offline findings name the cause when they found one.
+  const cited = errorCodes.length > 0 ? ` ${causes}` : '';
   let serverChain: CertificateInfo[] = [];
   try {
     serverChain = p.serverCertificates.map((der) => parseCertificate(new Uint8Array(der)));
@@ -110,7 +121,7 @@ export async function connectionFindings(
           'CLIENT_CERT_REJECTED',
           'error',
           alert
-            ? `${target} rejected the client certificate during the handshake: ${alert}.`
+            ? `${target} rejected the client certificate during the handshake: ${alert}.${cited}`
             : `${target} closed the connection during the handshake (${p.errorCode ?? 'connection closed'}): under TLS 1.2 this is how a server rejects a client certificate. ${causes}`,
           'Make sure the server trusts the CA that issued your certificate (its client CA file must contain it), and that the certificate is current and has EKU clientAuth; rerun with --peer-ca SERVER_CA_FILE to check offline.',
         ),
@@ -139,12 +150,17 @@ export async function connectionFindings(
       ...(at ? { at } : {}),
     });
     const ours = verdict.ok ? '' : ` mtlskit's verifier says ${verdict.code}: ${verdict.message}`;
+    const guess = serverTrust.explicit
+      ? ''
+      : ' --server-ca was not given, so the server was checked against your --ca and the system roots; this is about the server, not about your certificate.';
     findings.push(
       f(
         'SERVER_UNTRUSTED',
-        'error',
-        `The server's certificate "${leaf.subject}" (SHA-256 ${leaf.fingerprintSha256.slice(0, 23)}…) does not verify against --ca: ${SERVER_VERIFY_ERRORS[p.serverAuthorizationError ?? ''] ?? p.serverAuthorizationError ?? 'unknown reason'}.${ours}`,
-        serverFix(verdict.ok ? undefined : verdict.code),
+        serverTrust.explicit ? 'error' : 'warning',
+        `The server's certificate "${leaf.subject}" (SHA-256 ${leaf.fingerprintSha256.slice(0, 23)}…) does not verify against ${serverTrust.label}: ${SERVER_VERIFY_ERRORS[p.serverAuthorizationError ?? ''] ?? p.serverAuthorizationError ?? 'unknown reason'}.${ours}${guess}`,
+        serverTrust.explicit
+          ? serverFix(verdict.ok ? undefined : verdict.code)
+          : 'Pass the CA that issued the server certificate with --server-ca FILE (the CA your client uses to verify the service); doctor then says whether the server is trusted.',
       ),
     );
   }
@@ -165,7 +181,7 @@ export async function connectionFindings(
       f(
         'CLIENT_CERT_REJECTED',
         'error',
-        `The handshake with ${target} completed (${p.protocol ?? 'TLS'}), then the server closed the connection ${p.closedAfterMs ?? 0} ms later${alert ? `: ${alert}` : p.errorCode ? ` (${p.errorCode})` : ''}. ${p.protocol === 'TLSv1.3' ? 'Under TLS 1.3 the server checks the client certificate after the handshake, so this is how a rejected client certificate looks.' : 'The server rejected the connection right after the handshake, most likely because of the client certificate.'} ${alert ? '' : causes}`.trim(),
+        `The handshake with ${target} completed (${p.protocol ?? 'TLS'}), then the server closed the connection ${p.closedAfterMs ?? 0} ms later${alert ? `: ${alert}` : p.errorCode ? ` (${p.errorCode})` : ''}. ${p.protocol === 'TLSv1.3' ? 'Under TLS 1.3 the server checks the client certificate after the handshake, so this is how a rejected client certificate looks.' : 'The server rejected the connection right after the handshake, most likely because of the client certificate.'} ${alert ? cited.trim() : causes}`.trim(),
         'Make sure the server trusts the CA that issued your certificate (its client CA file must contain it), and that the certificate is current and has EKU clientAuth; rerun with --peer-ca SERVER_CA_FILE to check offline.',
       ),
     );
@@ -177,7 +193,7 @@ export async function connectionFindings(
       f(
         'HANDSHAKE_OK',
         'info',
-        `Handshake with ${target} completed (${p.protocol ?? 'TLS'}, ${p.cipher ?? 'unknown cipher'}); the server's certificate "${leaf?.subject ?? '?'}" verified against --ca` +
+        `Handshake with ${target} completed (${p.protocol ?? 'TLS'}, ${p.cipher ?? 'unknown cipher'}); the server's certificate "${leaf?.subject ?? '?'}" ${p.serverAuthorized === false ? `did not verify against ${serverTrust.label}` : `verified against ${serverTrust.label}`}` +
           (sentCertificate
             ? ', and the server kept the connection open after the handshake: it accepted the client certificate (or did not ask for one).'
             : '; no client certificate was sent.'),
@@ -196,10 +212,10 @@ function serverFix(code: string | undefined): string {
     case 'NOT_YET_VALID':
       return "The server's certificate is not valid yet: check the clocks of this machine and the server (`date -u`).";
     case 'MISSING_INTERMEDIATE':
-      return 'The server does not send the intermediate that issued its certificate: configure it to serve the full chain (leaf, then intermediates), or add that intermediate to your --ca file.';
+      return 'The server does not send the intermediate that issued its certificate: configure it to serve the full chain (leaf, then intermediates), or add that intermediate to your --server-ca file.';
     case 'ISSUER_KEY_MISMATCH':
-      return "A CA with the server certificate's issuer name is in --ca, but with another key: the CA was regenerated. Get the current CA certificate (`mtlskit compare` shows the difference).";
+      return "A CA with the server certificate's issuer name is in --server-ca, but with another key: the CA was regenerated. Get the current CA certificate (`mtlskit compare` shows the difference).";
     default:
-      return 'Pass the CA that issued the server certificate with --ca (or add it to your CA file); `mtlskit verify --leaf SERVER_CERT --trust CA_FILE --purpose server` explains the chain.';
+      return 'Pass the CA that issued the server certificate with --server-ca; `mtlskit verify --leaf SERVER_CERT --trust CA_FILE --purpose server` explains the chain.';
   }
 }

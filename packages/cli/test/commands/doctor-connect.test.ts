@@ -8,7 +8,7 @@ import { json, run, workDir } from '../helpers/run.js';
 const DAY = 86_400_000;
 type Doctor = {
   ok: boolean;
-  findings: { code: string; severity: string; message: string }[];
+  findings: { code: string; severity: string; message: string; fix: string; about: string }[];
   connection: {
     protocol: string | null;
     outcome: string;
@@ -206,7 +206,7 @@ describe('mtlskit doctor --connect (real handshakes on 127.0.0.1)', () => {
     expect(ok.body.connection.protocol).toBe('TLSv1.2');
   }, 60_000);
 
-  it('says when the server chain does not verify against --ca', async () => {
+  it('says when the server chain does not verify against --server-ca', async () => {
     const port = await nodeServer('TLSv1.3');
     const { code, body } = await doctor([
       '--cert',
@@ -215,13 +215,88 @@ describe('mtlskit doctor --connect (real handshakes on 127.0.0.1)', () => {
       f.foreignKey!,
       '--ca',
       f.foreignOnly!,
+      '--server-ca',
+      f.foreignOnly!,
       '--connect',
       `127.0.0.1:${port}`,
     ]);
     expect(code).toBe(1);
     const untrusted = body.findings.find((x) => x.code === 'SERVER_UNTRUSTED')!;
     expect(untrusted.message).toContain('CN=localhost');
+    expect(untrusted.message).toContain('--server-ca');
+    expect(untrusted.severity).toBe('error');
+    expect(untrusted.about).toBe('server');
     expect(body.connection.serverVerified).toBe(false);
+  }, 60_000);
+
+  it("--ca is your CA, --server-ca the server's: your own CA file alone adds no false SERVER_UNTRUSTED", async () => {
+    // Clients come from "Client CA"; the server's own certificate from "Service Root".
+    const clientCa = await createCertificateAuthority({ subject: { commonName: 'Client CA' } });
+    const client = await clientCa.issue({ subject: { commonName: 'agent-9' }, validityMs: 30 * DAY });
+    const cert = await w.file('c9.pem', client.chainPem);
+    const key = await w.file('c9.key', client.privateKeyPem!);
+    const clientCaFile = await w.file('client-ca.pem', clientCa.certificatePem);
+    const server = createServer({
+      cert: serverCert.chainPem,
+      key: serverCert.privateKeyPem!,
+      ca: clientCa.certificatePem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    server.on('secureConnection', (s: TLSSocket) => s.on('error', () => {}));
+    server.on('tlsClientError', () => {});
+    servers.push(server);
+    const port = await listen(server);
+    const base = ['--cert', cert, '--key', key, '--ca', clientCaFile, '--connect', `127.0.0.1:${port}`];
+
+    const ownOnly = await doctor(base);
+    expect(ownOnly.body.findings.filter((x) => x.severity === 'error')).toEqual([]);
+    const hint = ownOnly.body.findings.find((x) => x.code === 'SERVER_UNTRUSTED')!;
+    expect(hint.severity).toBe('warning');
+    expect(hint.message).toContain('--ca and the system roots');
+    expect(hint.fix).toContain('--server-ca');
+    expect(ownOnly.body.connection.clientCertificateAccepted).toBe(true);
+    expect(ownOnly.code).toBe(0);
+
+    const both = await doctor([...base, '--server-ca', f.ca!]);
+    expect(both.body.findings.map((x) => x.code)).toEqual(['OK', 'HANDSHAKE_OK']);
+    expect(both.body.findings.map((x) => x.about)).toEqual(['cert', 'connection']);
+    expect(both.code).toBe(0);
+
+    const wrong = await doctor([...base, '--server-ca', clientCaFile]);
+    const untrusted = wrong.body.findings.find((x) => x.code === 'SERVER_UNTRUSTED')!;
+    expect(untrusted.severity).toBe('error');
+    expect(untrusted.about).toBe('server');
+    expect(wrong.code).toBe(1);
+    // Your own chain is fine: no finding about --ca.
+    expect(wrong.body.findings.some((x) => x.about === 'ca')).toBe(false);
+  }, 60_000);
+
+  it("a missing intermediate with unrelated names: the server's unknown_ca cites it, not a CA mismatch", async () => {
+    const zeta = await serverRoot.createIntermediate({
+      subject: { commonName: 'Zeta Issuing 7', organization: 'Zeta Corp' },
+    });
+    const leaf = await zeta.issue({ subject: { commonName: 'agent-z' }, validityMs: 30 * DAY });
+    const cert = await w.file('z.pem', leaf.certificatePem);
+    const key = await w.file('z.key', leaf.privateKeyPem!);
+    const { code, body } = await doctor([
+      '--cert',
+      cert,
+      '--key',
+      key,
+      '--ca',
+      f.ca!,
+      '--server-ca',
+      f.ca!,
+      '--connect',
+      `127.0.0.1:${opensslPort}`,
+    ]);
+    expect(code).toBe(1);
+    expect(body.findings[0]!.code).toBe('ISSUER_NOT_FOUND');
+    expect(body.findings[0]!.fix).toMatch(/^Look for the certificate of "[^"]*Zeta Issuing 7/);
+    const rejected = body.findings.find((x) => x.code === 'CLIENT_CERT_REJECTED')!;
+    expect(rejected.message).toContain('ISSUER_NOT_FOUND');
+    expect(rejected.message).not.toMatch(/does not trust the CA that issued/);
   }, 60_000);
 
   it('reports a port where nothing listens', async () => {

@@ -29,6 +29,7 @@ describe('mtlskit doctor (troubleshooting scenarios)', () => {
     const client = await issuing.issue({ subject: { commonName: 'agent-7' }, validityMs: 30 * DAY });
     f.ca = await w.file('ca.pem', root.certificatePem);
     f.chain = await w.file('client-chain.pem', client.chainPem);
+    f.chainPem = client.chainPem;
     f.leafOnly = await w.file('client-leaf.pem', client.certificatePem);
     f.key = await w.file('client.key', client.privateKeyPem!);
   });
@@ -115,16 +116,22 @@ describe('mtlskit doctor (troubleshooting scenarios)', () => {
     );
   });
 
-  it('wrong CA for the client certificate', async () => {
+  it('wrong CA for the client certificate: the files cannot tell, and doctor says so', async () => {
     const other = await createCertificateAuthority({ subject: { commonName: 'Staging Root' } });
     const file = await w.file('staging-ca.pem', other.certificatePem);
     const { code, body } = await doctor(['--cert', f.chain!, '--ca', file]);
     expect(code).toBe(1);
-    const finding = body.findings.find((x) => x.code === 'UNKNOWN_ISSUER')!;
+    const finding = body.findings.find((x) => x.code === 'ISSUER_NOT_FOUND')!;
     expect(finding.severity).toBe('error');
     expect(finding.message).toContain('Fleet Root');
     expect(finding.message).toContain('Staging Root');
+    expect(finding.message).toContain('cannot tell');
     expect(codesOf(body)).not.toContain('MISSING_INTERMEDIATE');
+    // With the root sent along, the certificates prove it: a different CA.
+    const withRoot = await w.file('chain-with-root.pem', f.chainPem + root.certificatePem);
+    const proven = await doctor(['--cert', withRoot, '--ca', file]);
+    expect(proven.body.findings[0]!.code).toBe('UNKNOWN_ISSUER');
+    expect(proven.body.findings[0]!.message).toContain('different CA');
   });
 
   it('key mismatch', async () => {
@@ -136,11 +143,14 @@ describe('mtlskit doctor (troubleshooting scenarios)', () => {
     expect(r.stdout).not.toContain(other.privateKeyPem!.split('\n')[1]!);
   });
 
-  it('missing intermediate', async () => {
+  it('missing intermediate: the issuer to look for and the `cat` fix come first', async () => {
     const { code, body } = await doctor(['--cert', f.leafOnly!, '--ca', f.ca!]);
     expect(code).toBe(1);
-    const finding = body.findings.find((x) => x.code === 'MISSING_INTERMEDIATE')!;
+    const finding = body.findings[0]!;
+    expect(finding.code).toBe('ISSUER_NOT_FOUND');
     expect(finding.message).toContain('Fleet Issuing CA');
+    expect(finding.fix).toMatch(/^Look for the certificate of "[^"]*Fleet Issuing CA/);
+    expect(finding.fix.indexOf('cat ')).toBeLessThan(finding.fix.indexOf('another CA'));
     // Given separately with --chain, the intermediate completes the path.
     const inter = await w.file('intermediate.pem', issuing.certificatePem);
     expect((await doctor(['--cert', f.leafOnly!, '--chain', inter, '--ca', f.ca!])).code).toBe(0);
@@ -166,7 +176,7 @@ describe('mtlskit doctor (troubleshooting scenarios)', () => {
     const args = ['doctor', '--cert', f.leafOnly!, '--ca', f.ca!];
     const plain = await run(args);
     expect(plain.code).toBe(1);
-    expect(plain.stdout).toContain('MISSING_INTERMEDIATE');
+    expect(plain.stdout).toContain('ISSUER_NOT_FOUND  [your certificate vs --ca]');
     expect(plain.stdout).toContain('fix:');
     expect(plain.stdout).not.toContain('\u001b[');
     const tty = await run(args, { isTTY: true });

@@ -7,8 +7,9 @@ import { MtlsError } from '../errors/mtls-error.js';
 import { keyMatchesCertificate } from '../keys/key-matches-certificate.js';
 import type { CryptoOptions, KeyPair } from '../keys/key-pair.js';
 import { getCrypto } from '../lib/crypto-provider.js';
-import { parseIp } from '../x509/ip-address.js';
+import { formatIp, parseIp } from '../x509/ip-address.js';
 import { verifySignature } from '../x509/signature.js';
+import { explainMissingIssuer } from './explain-missing-issuer.js';
 import type { Finding, FindingCode, FindingSeverity } from './finding.js';
 
 const DAY = 86_400_000;
@@ -220,7 +221,7 @@ async function lookUpIssuer(
  * errors first; when nothing is wrong the result is a single `OK` info finding.
  *
  * Codes: `KEY_MISMATCH`, `EXPIRED`, `NOT_YET_VALID`, `EXPIRING_SOON`, `UNTRUSTED_BY_PEER`,
- * `CA_REGENERATED`, `MISSING_INTERMEDIATE`, `UNKNOWN_ISSUER`, `CHAIN_INVALID`, `WRONG_EKU`,
+ * `CA_REGENERATED`, `MISSING_INTERMEDIATE`, `UNKNOWN_ISSUER`, `ISSUER_NOT_FOUND`, `CHAIN_INVALID`, `WRONG_EKU`,
  * `COMMON_NAME_MISMATCH`, `HOSTNAME_MISMATCH`, `CHAIN_OUT_OF_ORDER`, `CHAIN_CONTAINS_ROOT`,
  * `SELF_SIGNED_LEAF`, `WEAK_KEY`, `SHA1_SIGNATURE`, `OK` (see docs/cli.md).
  * Unreadable input (bad PEM, a key that cannot be imported) throws an {@link MtlsError}.
@@ -463,7 +464,7 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
     const verdict = await verify(anchors);
     if (verdict.ok) trustedChain = verdict.chain;
     const lookup = await lookUpIssuer(path, anchors, crypto);
-    if (!verdict.ok) explainVerdict(out, verdict, leaf, lookup, 'ca', anchors);
+    if (!verdict.ok) explainVerdict(out, verdict, leaf, lookup, 'ca', anchors, sent);
     else if (!lookup.keyMatches && lookup.sameName.length > 0) addRegenerated(out, lookup, 'ca');
   }
   if (peerAnchors.length > 0) {
@@ -488,7 +489,9 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
         ? `it trusts a CA named "${lookup.wanted}" but with a different key (${verdict.code}: ${verdict.message})`
         : otherRoot
           ? `it chains to ${describe(ourRoot)}, which is not among the peer's ${peerAnchors.length} CA(s) (${peerList})`
-          : `none of its ${peerAnchors.length} CA(s) (${peerList}) issued "${lookup.top.issuer}" (${verdict.code}: ${verdict.message})`;
+          : verdict.code === 'MISSING_INTERMEDIATE' || verdict.code === 'UNKNOWN_ISSUER'
+            ? `none of its ${peerAnchors.length} CA(s) (${peerList}) issued "${lookup.top.issuer}", and the chain sent does not lead to one of them`
+            : `none of its ${peerAnchors.length} CA(s) (${peerList}) issued "${lookup.top.issuer}" (${verdict.code}: ${verdict.message})`;
       out.add(
         'UNTRUSTED_BY_PEER',
         'error',
@@ -517,21 +520,9 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
   return findings;
 }
 
-/**
- * Whether a missing issuer looks like a CA of another PKI rather than an absent intermediate:
- * the chain already climbed through an intermediate of ours and the name shares no
- * organisation with any anchor. An "intermediate is missing" advice would then send people
- * hunting for a certificate that does not exist.
- */
-function looksForeign(missing: string, top: CertificateInfo, anchors: CertificateInfo[]): boolean {
-  if (!top.isCA) return false;
-  const org = (attrs: readonly { type: string; value: string }[]) =>
-    attrs
-      .filter((a) => a.type === 'O' || a.type === 'OU' || a.type === 'DC')
-      .map((a) => a.value.toLowerCase());
-  const wanted = org(top.issuerAttributes);
-  if (wanted.length === 0) return !anchors.some((a) => sameName(a.subject, missing));
-  return !anchors.some((a) => org(a.subjectAttributes).some((o) => wanted.includes(o)));
+/** Whether `top`'s issuer name is among the sent certificates (which then never reach an anchor). */
+function loops(top: CertificateInfo, sent: readonly CertificateInfo[]): boolean {
+  return sent.some((c) => sameName(c.subject, top.issuer));
 }
 
 /** A failure that is only about the leaf itself (already reported by the leaf checks). */
@@ -574,6 +565,7 @@ function explainVerdict(
   lookup: IssuerLookup,
   side: 'ca',
   anchors: CertificateInfo[],
+  sent: CertificateInfo[],
 ): void {
   if (
     lookup.sameName.length > 0 &&
@@ -610,30 +602,19 @@ function explainVerdict(
       return;
     case 'MISSING_INTERMEDIATE':
     case 'UNKNOWN_ISSUER': {
-      const missing = v.missingIssuer ?? lookup.top.issuer;
-      if (v.code === 'MISSING_INTERMEDIATE' && !looksForeign(missing, lookup.top, anchors)) {
+      // Intermediates that sign each other in a loop: the certificates show what is missing.
+      if (v.code === 'MISSING_INTERMEDIATE' && !lookup.top.selfIssued && loops(lookup.top, sent)) {
         out.add(
           'MISSING_INTERMEDIATE',
           'error',
-          `The chain of ${describe(leaf)} stops at ${describe(lookup.top)}: its issuer "${missing}" is neither in the chain nor in the CA file, so peers cannot link it to "${anchors
-            .map((a) => a.subject)
-            .slice(0, 3)
-            .join('", "')}".`,
-          `Add the intermediate CA certificate "${missing}" after the leaf in the certificate/chain file (--chain), e.g. \`cat client.crt intermediate.crt > chain.pem\`.`,
+          v.message,
+          `Add the intermediate CA certificate that links the chain to "${anchors[0]?.subject ?? 'your CA'}" after the leaf (--chain), e.g. \`cat client.crt intermediate.crt > chain.pem\`.`,
         );
         return;
       }
-      out.add(
-        'UNKNOWN_ISSUER',
-        'error',
-        `${describe(lookup.top)} was issued by "${missing}", but the CA file holds ${anchors
-          .slice(0, 3)
-          .map((a) => `"${a.subject}"`)
-          .join(
-            ', ',
-          )}${anchors.length > 3 ? ', …' : ''}: the certificate comes from a different CA than the one in the CA file.`,
-        `Use the CA file of the CA that issued this certificate ("${missing}"), or get a certificate issued by the CA in the CA file; if "${missing}" is an intermediate, add it to the chain.`,
-      );
+      // The verifier's choice between the two codes is a guess; the explanation uses facts only.
+      const gap = explainMissingIssuer(leaf, lookup.top, anchors, describe);
+      out.add(gap.code, 'error', gap.message, gap.fix);
       return;
     }
     case 'EXTENDED_KEY_USAGE':

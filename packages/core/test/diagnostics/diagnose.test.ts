@@ -165,23 +165,95 @@ describe('diagnose', () => {
     expect(codes(findings)).not.toContain('CA_REGENERATED');
   });
 
-  it('reports a certificate from a different CA than the CA file', async () => {
+  it('says when the files cannot tell a left-out intermediate from a different CA', async () => {
+    // The chain stops at "Diag Issuing CA", issued by "Diag Root", which is not in the CA
+    // file: "Diag Root" could sit under "Someone Else Root" or be a root of its own.
     const other = await createCertificateAuthority({ subject: { commonName: 'Someone Else Root' } });
     const findings = await diagnose({ certificate: client.chainPem, trustAnchors: other.certificatePem });
-    expect(find(findings, 'UNKNOWN_ISSUER').message).toContain('Someone Else Root');
+    const f = find(findings, 'ISSUER_NOT_FOUND');
+    expect(f.message).toMatch(/its issuer "[^"]*Diag Root[^"]*"/);
+    expect(f.message).toContain('Someone Else Root');
+    expect(f.message).toContain('cannot tell');
+    expect(f.message).toContain(root.certificate.subjectKeyId!);
+    expect(f.fix.indexOf('cat ')).toBeLessThan(f.fix.indexOf('another CA'));
     expect(codes(findings)).not.toContain('MISSING_INTERMEDIATE');
-    // The leaf alone, from a foreign CA, is the same story.
-    expect(
-      codes(await diagnose({ certificate: client.certificatePem, trustAnchors: other.certificatePem })),
-    ).toContain('UNKNOWN_ISSUER');
+    expect(codes(findings)).not.toContain('UNKNOWN_ISSUER');
   });
 
-  it('finds a missing intermediate', async () => {
+  it('calls it a different CA only when the certificates prove it', async () => {
+    const other = await createCertificateAuthority({ subject: { commonName: 'Someone Else Root' } });
+    // 1. The chain as sent ends at a root that is not in the CA file.
+    const sentRoot = find(
+      await diagnose({
+        certificate: client.chainPem + root.certificatePem,
+        trustAnchors: other.certificatePem,
+      }),
+      'UNKNOWN_ISSUER',
+    );
+    expect(sentRoot.message).toContain('Diag Root');
+    expect(sentRoot.message).toContain('different CA');
+    // 2. The CA file holds only a CA that may not have intermediates (pathLenConstraint 0).
+    const leafOnlyRoot = await createCertificateAuthority({
+      subject: { commonName: 'Leaf-only Root' },
+      pathLength: 0,
+    });
+    const limited = find(
+      await diagnose({ certificate: client.certificatePem, trustAnchors: leafOnlyRoot.certificatePem }),
+      'UNKNOWN_ISSUER',
+    );
+    expect(limited.message).toContain('path length limit of 0');
+  });
+
+  it('never decides from names that look alike', async () => {
+    // Same organisation as the real root, but unrelated; and a real intermediate whose names
+    // share nothing with its root. Both are "cannot tell" from the leaf alone.
+    const lookalike = await createCertificateAuthority({
+      subject: { commonName: 'Diag Root 2', organization: 'Example' },
+    });
+    expect(
+      codes(await diagnose({ certificate: client.certificatePem, trustAnchors: lookalike.certificatePem })),
+    ).toContain('ISSUER_NOT_FOUND');
+    const corp = await createCertificateAuthority({
+      subject: { commonName: 'Corp Root', organization: 'Acme' },
+    });
+    const unrelated = await corp.createIntermediate({
+      subject: { commonName: 'Zeta Issuing 7', organization: 'Zeta' },
+    });
+    const leaf = await unrelated.issue({ subject: { commonName: 'svc' }, validityMs: 30 * DAY });
+    const f = find(
+      await diagnose({ certificate: leaf.certificatePem, trustAnchors: corp.certificatePem }),
+      'ISSUER_NOT_FOUND',
+    );
+    expect(f.message).toMatch(/its issuer "[^"]*Zeta Issuing 7[^"]*"/);
+    expect(f.fix).toMatch(/^Look for the certificate of "[^"]*Zeta Issuing 7[^"]*"/);
+  });
+
+  it('names the AIA caIssuers URL of the missing issuer', async () => {
+    const url = 'http://pki.example.com/zeta-issuing.crt';
+    const enc = new TextEncoder().encode(url);
+    // AuthorityInfoAccessSyntax: SEQUENCE { SEQUENCE { OID caIssuers, [6] IA5String url } }
+    const oid = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    const desc = [...oid, 0x86, enc.length, ...enc];
+    const value = new Uint8Array([0x30, desc.length + 2, 0x30, desc.length, ...desc]);
+    const leaf = await intermediate.issue({
+      subject: { commonName: 'aia' },
+      validityMs: 30 * DAY,
+      extensions: [{ oid: '1.3.6.1.5.5.7.1.1', value }],
+    });
+    const f = find(
+      await diagnose({ certificate: leaf.certificatePem, trustAnchors: root.certificatePem }),
+      'ISSUER_NOT_FOUND',
+    );
+    expect(f.message).toContain(url);
+    expect(f.fix).toContain(url);
+  });
+
+  it('the missing intermediate is found once sent, whatever its name', async () => {
     const findings = await diagnose({
       certificate: client.certificatePem,
       trustAnchors: root.certificatePem,
     });
-    const f = find(findings, 'MISSING_INTERMEDIATE');
+    const f = find(findings, 'ISSUER_NOT_FOUND');
     expect(f.message).toContain('Diag Issuing CA');
     expect(f.fix).toContain('intermediate');
     // A gap higher up the chain (leaf and sub-CA sent, issuing CA missing) is found too.
@@ -194,9 +266,17 @@ describe('diagnose', () => {
         certificate: deep.certificatePem + sub.certificatePem,
         trustAnchors: root.certificatePem,
       }),
-      'MISSING_INTERMEDIATE',
+      'ISSUER_NOT_FOUND',
     );
     expect(gap.message).toContain('Diag Issuing CA');
+    expect(
+      codes(
+        await diagnose({
+          certificate: deep.certificatePem + sub.certificatePem + intermediate.certificatePem,
+          trustAnchors: root.certificatePem,
+        }),
+      ),
+    ).toEqual(['OK']);
   });
 
   it('checks the extended key usage against the purpose', async () => {

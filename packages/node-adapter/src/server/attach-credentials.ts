@@ -4,9 +4,11 @@ import type { ServerHttp2Session } from 'node:http2';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import {
   abortable,
+  type CertificateInfo,
   type CredentialSource,
   type Credentials,
   MtlsError,
+  parseCertificate,
   type ReadyOptions,
 } from '@mtlskit/core';
 import { EventEmitter } from 'eventemitter3';
@@ -63,8 +65,10 @@ export interface AttachedCredentials extends EventEmitter<AttachedCredentialsEve
   /** The generation the server presents to new connections (0 before the first). */
   readonly generation: number;
   /**
-   * Resolves once the server has its first identity: listen after this. `signal` abandons
-   * the wait (`ERR_MTLS_ABORTED`); the server keeps following the source.
+   * Resolves once the server has its first identity: listen after this. Rejects with
+   * `ERR_MTLS_CREDENTIALS_UNUSABLE` when that identity cannot serve TLS server
+   * authentication (a client-only certificate). `signal` abandons the wait
+   * (`ERR_MTLS_ABORTED`); the server keeps following the source.
    */
   ready(options?: ReadyOptions): Promise<void>;
   /** Stops following the source (the server keeps its last context). */
@@ -190,8 +194,17 @@ export function attachCredentials(
   s.requestCert = requestCert;
   s.rejectUnauthorized = requestCert && options.dangerouslyAcceptUnverifiedClients !== true;
 
-  const apply = (c: Credentials): void => {
-    if (detached || c.generation <= generation) return;
+  let refusal: { generation: number; error: MtlsError } | undefined;
+  const apply = (c: Credentials): MtlsError | undefined => {
+    if (detached || c.generation <= generation) return undefined;
+    // The first generation arrives both as an update and through ready(): report it once.
+    if (refusal?.generation === c.generation) return refusal.error;
+    const unfit = serverAuthProblem(c);
+    if (unfit) {
+      refusal = { generation: c.generation, error: unfit };
+      emitError(unfit);
+      return unfit;
+    }
     try {
       server.setSecureContext({
         cert: c.certificateChainPem,
@@ -208,7 +221,7 @@ export function attachCredentials(
           { cause: e, details: { generation: c.generation } },
         ),
       );
-      return;
+      return undefined;
     }
     // setSecureContext keeps the key and ticket keys as plain server properties; hide them
     // from util.inspect and log serializers (Node only reads them in setSecureContext).
@@ -230,6 +243,7 @@ export function attachCredentials(
       expiry.planOlderThan(generation);
     }
     events.emit('swap', { from, to: generation });
+    return undefined;
   };
 
   const generationOf = (socket: TLSSocket): number => {
@@ -283,7 +297,9 @@ export function attachCredentials(
     }
   };
 
-  const onUpdate = (c: Credentials): void => apply(c);
+  const onUpdate = (c: Credentials): void => {
+    apply(c);
+  };
   const onSourceError = (e: MtlsError): void => emitError(e);
 
   server.on('secureConnection', onSecureConnection);
@@ -298,8 +314,17 @@ export function attachCredentials(
   } catch {
     first = undefined;
   }
-  if (first !== undefined) apply(first);
-  const ready = first !== undefined ? Promise.resolve() : source.ready().then((c) => apply(c));
+  // A first identity that cannot serve TLS server authentication rejects `ready`.
+  const refused = first !== undefined ? apply(first) : undefined;
+  const ready =
+    first !== undefined
+      ? refused
+        ? Promise.reject(refused)
+        : Promise.resolve()
+      : source.ready().then((c) => {
+          const problem = apply(c);
+          if (problem) throw problem;
+        });
   ready.catch(() => undefined);
 
   Object.defineProperties(events, {
@@ -320,6 +345,33 @@ export function attachCredentials(
     },
   });
   return events;
+}
+
+/**
+ * Why the leaf cannot be a TLS server certificate (clients would fail with "unsuitable
+ * certificate purpose"), as the error to report; undefined when it can.
+ */
+function serverAuthProblem(c: Credentials): MtlsError | undefined {
+  let leaf: CertificateInfo;
+  try {
+    leaf = parseCertificate(c.certificateChainPem);
+  } catch {
+    return undefined; // unreadable material is setSecureContext's error to report
+  }
+  const eku =
+    leaf.hasExtendedKeyUsage &&
+    !leaf.extendedKeyUsage.some((u) => u === 'serverAuth' || u === 'anyExtendedKeyUsage');
+  const ku =
+    leaf.hasKeyUsage && !leaf.keyUsage.some((u) => u === 'digitalSignature' || u === 'keyEncipherment');
+  if (!eku && !ku) return undefined;
+  const why = eku
+    ? `its extended key usage is ${leaf.extendedKeyUsage.join(', ') || 'empty'}, without serverAuth`
+    : `its key usage (${leaf.keyUsage.join(', ')}) allows neither digitalSignature nor keyEncipherment`;
+  return new MtlsError(
+    'ERR_MTLS_CREDENTIALS_UNUSABLE',
+    `Credentials generation ${c.generation} cannot serve TLS server authentication: certificate "${leaf.subject}" ${why}, so clients would refuse it ("unsuitable certificate purpose"). Give the server a certificate issued with EKU serverAuth (e.g. ca.issue({ profile: 'server' })); an agent's client certificate is not one.`,
+    { details: { generation: c.generation, reason: eku ? 'extended-key-usage' : 'key-usage' } },
+  );
 }
 
 function serialOf(chainPem: string): string | undefined {

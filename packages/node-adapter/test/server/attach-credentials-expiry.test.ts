@@ -55,7 +55,7 @@ describe('attachCredentials retires old-generation connections before the old ce
     });
     server.keepAliveTimeout = 60_000;
     const attached = attachCredentials(server, source, { requestCert: false, retireBeforeExpiryMs: 1000 });
-    await attached.ready;
+    await attached.ready();
     const port = await listen(server);
     cleanups.push(
       () => closeServer(server),
@@ -116,7 +116,7 @@ describe('attachCredentials retires old-generation connections before the old ce
     const notAfter = source.current().notAfter.getTime();
     const server = createTlsServer((socket) => socket.on('data', (d) => socket.write(d)));
     const attached = attachCredentials(server, source, { requestCert: false, retireBeforeExpiryMs: 1000 });
-    await attached.ready;
+    await attached.ready();
     const port = await listen(server);
     cleanups.push(
       () => closeServer(server),
