@@ -9,9 +9,9 @@
  * Run: npx tsx bench/grpc-throughput.ts   (about 40 s)
  */
 import { createRequire } from 'node:module';
+import type * as Grpc from '@grpc/grpc-js';
 import { createCertificateAuthority } from '../packages/core/src/ca/create-certificate-authority.js';
 import { MutableCredentialSource } from '../packages/core/src/source/mutable-credential-source.js';
-import type * as Grpc from '../packages/grpc/node_modules/@grpc/grpc-js/build/src/index.js';
 import { createChannelCredentials } from '../packages/grpc/src/channel/create-channel-credentials.js';
 import { createServerCredentials } from '../packages/grpc/src/server/create-server-credentials.js';
 import type { BenchRow } from './lib/types.js';
