@@ -41,6 +41,12 @@ export function withHandle<T extends object>(
         onClose();
       },
     },
+    // grpc-js keeps the private key of the generation in service in plain properties of
+    // these objects: util.inspect and JSON.stringify show only what is safe to log.
+    [Symbol.for('nodejs.util.inspect.custom')]: {
+      value: () => `MtlsCredentials { generation: ${handle.generation} }`,
+    },
+    toJSON: { value: () => ({ generation: handle.generation }) },
   });
   return handle;
 }
