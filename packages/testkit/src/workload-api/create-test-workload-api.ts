@@ -29,7 +29,10 @@ export interface CreateTestWorkloadApiOptions {
   federatedBundles?: Readonly<Record<string, string>>;
   /** Lifetime of issued JWT-SVIDs. Default 5 minutes. */
   jwtTtlMs?: number;
-  /** The CA that signs SVIDs. Default: a new ECDSA P-256 CA for the trust domain. */
+  /**
+   * The CA that signs SVIDs. Default: a new ECDSA P-256 CA for the trust domain. Servers
+   * given the same CA act as agents of one trust domain: they also share the JWT signing key.
+   */
   ca?: CertificateAuthority;
 }
 
@@ -128,7 +131,7 @@ export async function createTestWorkloadApi(
       subject: { commonName: `${trustDomain} test SPIFFE CA`, organization: 'SPIFFE' },
     }));
   const bundlePem = ca.certificatePem;
-  const jwt = await JwtIssuer.create();
+  const jwt = await jwtIssuerOf(ca);
   const faults: WorkloadApiFaults = { permissionDenied: false, stallNewStreams: false };
   const calls: WorkloadApiCall[] = [];
   const streams = new Set<OpenStream>();
@@ -153,13 +156,17 @@ export async function createTestWorkloadApi(
 
   const issue = async (): Promise<void> => {
     const next: TestSvidInput[] = [];
+    // Explicit validity: the dev CA would backdate notBefore by a minute, eating short lifetimes.
+    const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
+    const notAfter = new Date(notBefore.getTime() + svidTtlMs);
     for (const id of spiffeIds) {
       const leaf = await ca.issue({
+        notBefore,
+        notAfter,
         profile: 'both',
         uris: [id],
         dnsNames: options.dnsNames ?? ['localhost'],
         ipAddresses: options.ipAddresses ?? ['127.0.0.1'],
-        validityMs: svidTtlMs,
       });
       next.push({ spiffeId: id, certificateChainPem: leaf.chainPem, privateKeyPem: leaf.privateKeyPem! });
       if (next.length === 1) serials.push(leaf.certificate.serialNumber.toUpperCase());
@@ -338,4 +345,15 @@ export async function createTestWorkloadApi(
       if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
     },
   };
+}
+
+// One JWT signing key per CA: agents of one trust domain share its JWT bundle.
+const jwtIssuers = new WeakMap<CertificateAuthority, Promise<JwtIssuer>>();
+function jwtIssuerOf(ca: CertificateAuthority): Promise<JwtIssuer> {
+  let issuer = jwtIssuers.get(ca);
+  if (issuer === undefined) {
+    issuer = JwtIssuer.create();
+    jwtIssuers.set(ca, issuer);
+  }
+  return issuer;
 }
