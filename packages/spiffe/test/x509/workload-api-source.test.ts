@@ -249,6 +249,26 @@ describe('createWorkloadApiSource', () => {
     expect(source.current()).toBe(second);
   });
 
+  it('retry waits are capped by the remaining SVID lifetime, not by maxDelay', async () => {
+    const clock = new FakeClock({ now: Date.now() });
+    const { api, source } = await setup(
+      { svidTtlMs: 20_000 },
+      { clock, backoff: { initialDelay: 600_000, maxDelay: 600_000 } },
+    );
+    const c = await source.ready();
+    const errors = collectErrors(source);
+    api.faults.permissionDenied = true;
+    api.dropStreams();
+    await waitFor(() => errors.length === 1, 5000, 'the dropped stream');
+    // The only timer that short is the reconnect: at most a tenth of the time left.
+    const remaining = c.notAfter.getTime() - clock.now();
+    expect(clock.nextTimerDelay).toBeLessThanOrEqual(remaining * 0.1);
+    api.faults.permissionDenied = false;
+    clock.advance(clock.nextTimerDelay!);
+    await waitFor(() => api.openStreams === 1, 5000, 'the reconnect');
+    expect(errors.map((e) => e.code)).toEqual(['ERR_MTLS_SPIFFE_UNAVAILABLE']);
+  });
+
   it('close() rejects a pending ready() and stops reconnecting', async () => {
     const api = await createTestWorkloadApi();
     cleanup.push(() => api.close());
