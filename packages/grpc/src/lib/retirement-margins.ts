@@ -1,6 +1,7 @@
 /**
  * How long before a certificate's `notAfter` connections that carry it are drained (graceful
- * GOAWAY: running calls finish, new ones go to a new connection): 10% of its lifetime, at most
+ * GOAWAY: running calls finish, new ones go to a new connection): 10% of its lifetime (counted
+ * from `notBefore` or from when it was first seen, whichever is later), at most
  * 10 minutes.
  */
 export function drainMarginMs(lifetimeMs: number): number {

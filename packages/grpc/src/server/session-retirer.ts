@@ -90,7 +90,9 @@ export class SessionRetirer {
     const validity = [local, peer].filter((c) => c !== undefined).map((c) => this.#validityOf(c.raw));
     if (validity.length > 0) {
       const first = validity.reduce((a, b) => (b.notAfter < a.notAfter ? b : a));
-      const lifetime = first.notAfter - first.notBefore;
+      // From issue or from now, whichever is later: a backdated notBefore (CFSSL, the dev CA)
+      // must not make the margins of a short certificate longer than its remaining life.
+      const lifetime = first.notAfter - Math.max(first.notBefore, tracked.trackedAt);
       this.#at(tracked, first.notAfter - drainMarginMs(lifetime), () => drainSession(session));
       this.#at(tracked, first.notAfter - cutMarginMs(lifetime), () => session.destroy());
     }
