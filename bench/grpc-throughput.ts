@@ -8,19 +8,15 @@
  *
  * Run: npx tsx bench/grpc-throughput.ts   (about 40 s)
  */
-import { createRequire } from 'node:module';
-import type * as Grpc from '@grpc/grpc-js';
+import * as Grpc from '@grpc/grpc-js';
 import { createCertificateAuthority } from '../packages/core/src/ca/create-certificate-authority.js';
 import { MutableCredentialSource } from '../packages/core/src/source/mutable-credential-source.js';
 import { createChannelCredentials } from '../packages/grpc/src/channel/create-channel-credentials.js';
 import { createServerCredentials } from '../packages/grpc/src/server/create-server-credentials.js';
 import type { BenchRow } from './lib/types.js';
 
-// The copy @mtlskit/grpc resolves (a peer dependency of packages/grpc), so both setups run
-// on the same grpc-js.
-const grpc = createRequire(new URL('../packages/grpc/package.json', import.meta.url))(
-  '@grpc/grpc-js',
-) as typeof Grpc;
+// The root devDependency is the same copy packages/grpc resolves (one grpc-js instance).
+const grpc = Grpc;
 
 const BENCH = 'grpc-throughput';
 const LOOPS = 16;

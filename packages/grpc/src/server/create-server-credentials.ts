@@ -103,6 +103,14 @@ export function createServerCredentials(
   provider.on('update', () => retirer.retireStale());
   provider.on('withdraw', () => retirer.retireStale());
 
+  const isAllowed = (peer: GrpcPeerIdentity, path: string): boolean => {
+    try {
+      return authorize!(peer, path) === true;
+    } catch {
+      return false;
+    }
+  };
+
   const interceptor: grpc.ServerInterceptor = (method, call) => {
     const session = (call as unknown as InternalCall).stream?.session;
     if (session !== undefined) retirer.track(session as ServerHttp2Session);
@@ -110,33 +118,27 @@ export function createServerCredentials(
     // Nothing to add per call: skip the wrapper (grpc-js only chains these calls).
     if (authorize === undefined && hasAuthContext) return call as grpc.ServerInterceptingCall;
     const peer = identityOfSocket(session?.socket as TLSSocket | undefined);
+    // Decided before the call is read: the peer is fixed for the connection.
+    const refusal: [grpc.status, string] | undefined =
+      authorize === undefined
+        ? undefined
+        : peer === undefined
+          ? [grpc.status.UNAUTHENTICATED, 'mtlskit: this call needs a verified client certificate']
+          : isAllowed(peer, method.path)
+            ? undefined
+            : [
+                grpc.status.PERMISSION_DENIED,
+                `mtlskit: client ${peer.spiffeId ?? peer.subject} may not call ${method.path}`,
+              ];
+    // Allowed, and getGrpcPeerIdentity() can use getAuthContext(): no wrapper needed.
+    if (refusal === undefined && hasAuthContext) return call as grpc.ServerInterceptingCall;
     return new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, nextMetadata) => {
-            if (authorize !== undefined) {
-              if (peer === undefined) {
-                deny(
-                  call,
-                  grpc.status.UNAUTHENTICATED,
-                  'mtlskit: this call needs a verified client certificate',
-                );
-                return;
-              }
-              let allowed = false;
-              try {
-                allowed = authorize(peer, method.path) === true;
-              } catch {
-                allowed = false;
-              }
-              if (!allowed) {
-                deny(
-                  call,
-                  grpc.status.PERMISSION_DENIED,
-                  `mtlskit: client ${peer.spiffeId ?? peer.subject} may not call ${method.path}`,
-                );
-                return;
-              }
+            if (refusal !== undefined) {
+              deny(call, refusal[0], refusal[1]);
+              return;
             }
             if (peer !== undefined) rememberIdentity(metadata, peer);
             nextMetadata(metadata);
