@@ -198,10 +198,9 @@ export class SourceCertificateProvider
   #scheduleWithdrawal(accepted: AcceptedCredentials): void {
     if (this.#expiryTimer !== undefined) this.#clock.clearTimeout(this.#expiryTimer);
     const { notBefore, notAfter } = accepted.leaf;
-    // Lifetime from issue or from now, whichever is later: CAs backdate notBefore (CFSSL by
-    // 5 min, the dev CA by 1 min), which would make the margin of a short certificate huge.
-    const from = Math.max(notBefore.getTime(), this.#clock.now());
-    const at = notAfter.getTime() - cutMarginMs(notAfter.getTime() - from);
+    const at =
+      notAfter.getTime() -
+      cutMarginMs(notAfter.getTime() - notBefore.getTime(), notAfter.getTime() - this.#clock.now());
     const check = () => {
       this.#expiryTimer = undefined;
       if (this.#closed || this.#accepted !== accepted) return;

@@ -90,11 +90,10 @@ export class SessionRetirer {
     const validity = [local, peer].filter((c) => c !== undefined).map((c) => this.#validityOf(c.raw));
     if (validity.length > 0) {
       const first = validity.reduce((a, b) => (b.notAfter < a.notAfter ? b : a));
-      // From issue or from now, whichever is later: a backdated notBefore (CFSSL, the dev CA)
-      // must not make the margins of a short certificate longer than its remaining life.
-      const lifetime = first.notAfter - Math.max(first.notBefore, tracked.trackedAt);
-      this.#at(tracked, first.notAfter - drainMarginMs(lifetime), () => drainSession(session));
-      this.#at(tracked, first.notAfter - cutMarginMs(lifetime), () => session.destroy());
+      const lifetime = first.notAfter - first.notBefore;
+      const remaining = first.notAfter - tracked.trackedAt;
+      this.#at(tracked, first.notAfter - drainMarginMs(lifetime, remaining), () => drainSession(session));
+      this.#at(tracked, first.notAfter - cutMarginMs(lifetime, remaining), () => session.destroy());
     }
     if (this.#isStale(tracked)) this.#drainForRotation(session, tracked);
   }

