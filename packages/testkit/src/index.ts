@@ -16,3 +16,11 @@ export type {
   RouteName,
 } from './backend/types.js';
 export { type CreateTestPkiOptions, createTestPki, type TestPki } from './pki/create-test-pki.js';
+export {
+  type CreateTestWorkloadApiOptions,
+  createTestWorkloadApi,
+  type TestWorkloadApi,
+  type WorkloadApiCall,
+  type WorkloadApiFaults,
+} from './workload-api/create-test-workload-api.js';
+export type { TestSvidInput } from './workload-api/svid-message.js';

@@ -4,9 +4,11 @@ import type { CredentialSource, Credentials } from '@mtlskit/core';
 import { MtlsError } from '@mtlskit/core';
 import { Agent, buildConnector, Client, Dispatcher, Pool as UndiciPool, fetch as undiciFetch } from 'undici';
 import { explainTlsFailure } from '../errors/explain-tls-failure.js';
+import { authorizeServerOption, checkServerIdentityWith } from '../lib/authorize-server.js';
 import { durationOption, unrefTimer } from '../lib/durations.js';
 import { buildSecureContext } from '../lib/secure-context.js';
 import { resolveTlsVersions, type TlsVersionOptions } from '../lib/tls-versions.js';
+import type { PeerIdentity } from '../server/get-peer-identity.js';
 
 /** Options of {@link createMtlsDispatcher}. */
 export interface MtlsDispatcherOptions extends TlsVersionOptions {
@@ -39,6 +41,14 @@ export interface MtlsDispatcherOptions extends TlsVersionOptions {
    * only. Default `false`.
    */
   dangerouslySkipServerVerification?: boolean;
+  /**
+   * Accept the server by its verified identity instead of its host name, e.g. by SPIFFE ID:
+   * `createPeerAllowList({ spiffeIds: ['spiffe://example.org/api'] })` (go-spiffe's
+   * `tlsconfig.AuthorizeID`). The chain is still verified against the trust anchors; a
+   * refused server fails the request with `ERR_MTLS_SERVER_NOT_AUTHORIZED`. Default: the
+   * usual host-name check.
+   */
+  authorizeServer?: (peer: PeerIdentity) => boolean;
 }
 
 /** What {@link MtlsDispatcher} reports about one pool of connections. */
@@ -110,6 +120,7 @@ export class MtlsDispatcher extends Dispatcher {
   readonly #versions: TlsVersionOptions;
   readonly #connectTimeoutMs: number | undefined;
   readonly #rejectUnauthorized: boolean;
+  readonly #checkServerIdentity: ReturnType<typeof checkServerIdentityWith> | undefined;
   #active: Pool | undefined;
   readonly #draining = new Set<Pool>();
   #closed = false;
@@ -129,6 +140,8 @@ export class MtlsDispatcher extends Dispatcher {
     this.#versions = { ...resolveTlsVersions(options) } as TlsVersionOptions;
     this.#agentOptions = { ...(options.agentOptions ?? {}) };
     this.#rejectUnauthorized = options.dangerouslySkipServerVerification !== true;
+    const authorizeServer = authorizeServerOption(options.authorizeServer);
+    this.#checkServerIdentity = authorizeServer && checkServerIdentityWith(authorizeServer);
     source.on('update', this.#onUpdate);
     source.on('error', this.#onSourceError);
     let first: Credentials | undefined;
@@ -323,6 +336,7 @@ export class MtlsDispatcher extends Dispatcher {
       ...resolveTlsVersions(this.#versions),
       secureContext: context,
       rejectUnauthorized: this.#rejectUnauthorized,
+      ...(this.#checkServerIdentity === undefined ? {} : { checkServerIdentity: this.#checkServerIdentity }),
       ...(this.#connectTimeoutMs === undefined ? {} : { timeout: this.#connectTimeoutMs }),
     } as buildConnector.BuildOptions);
     // One connector (and so one TLS session cache) per pool: a session never resumes

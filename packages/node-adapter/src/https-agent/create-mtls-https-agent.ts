@@ -2,8 +2,10 @@ import { type AgentOptions, Agent as HttpsAgent, type RequestOptions } from 'nod
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { CredentialSource, Credentials, MtlsError } from '@mtlskit/core';
+import { authorizeServerOption, checkServerIdentityWith } from '../lib/authorize-server.js';
 import { buildSecureContext } from '../lib/secure-context.js';
 import { resolveTlsVersions, type TlsVersionOptions } from '../lib/tls-versions.js';
+import type { PeerIdentity } from '../server/get-peer-identity.js';
 
 /** Options of {@link createMtlsHttpsAgent}. */
 export interface MtlsHttpsAgentOptions extends TlsVersionOptions {
@@ -18,6 +20,13 @@ export interface MtlsHttpsAgentOptions extends TlsVersionOptions {
    * only. Default `false`.
    */
   dangerouslySkipServerVerification?: boolean;
+  /**
+   * Accept the server by its verified identity instead of its host name, e.g. by SPIFFE ID:
+   * `createPeerAllowList({ spiffeIds: ['spiffe://example.org/api'] })`. The chain is still
+   * verified; a refused server fails the request with `ERR_MTLS_SERVER_NOT_AUTHORIZED`.
+   * Default: the usual host-name check.
+   */
+  authorizeServer?: (peer: PeerIdentity) => boolean;
 }
 
 interface Generation {
@@ -43,6 +52,7 @@ export class MtlsHttpsAgent extends HttpsAgent {
   readonly #source: CredentialSource;
   readonly #versions: ReturnType<typeof resolveTlsVersions>;
   readonly #rejectUnauthorized: boolean;
+  readonly #checkServerIdentity: ReturnType<typeof checkServerIdentityWith> | undefined;
   #generation: Generation | undefined;
   #closed = false;
   readonly #onUpdate = (c: Credentials): void => this.#swap(c);
@@ -63,6 +73,8 @@ export class MtlsHttpsAgent extends HttpsAgent {
     this.#source = source;
     this.#versions = resolveTlsVersions(options);
     this.#rejectUnauthorized = options.dangerouslySkipServerVerification !== true;
+    const authorizeServer = authorizeServerOption(options.authorizeServer);
+    this.#checkServerIdentity = authorizeServer && checkServerIdentityWith(authorizeServer);
     source.on('update', this.#onUpdate);
     source.on('error', this.#onSourceError);
     try {
@@ -97,6 +109,9 @@ export class MtlsHttpsAgent extends HttpsAgent {
           ...this.#versions,
           secureContext: gen.context,
           rejectUnauthorized: this.#rejectUnauthorized,
+          ...(this.#checkServerIdentity === undefined
+            ? {}
+            : { checkServerIdentity: this.#checkServerIdentity }),
         } as RequestOptions,
         undefined,
       ) as TaggedSocket;

@@ -14,6 +14,11 @@ export interface PeerAllowList {
    * `/*` (`spiffe://acme.org/ns/prod/*`).
    */
   spiffeIds?: readonly string[];
+  /**
+   * SPIFFE trust domains (`example.org` or `spiffe://example.org`): any SPIFFE ID of the
+   * domain is allowed (go-spiffe's `AuthorizeMemberOf`).
+   */
+  spiffeTrustDomains?: readonly string[];
 }
 
 function spiffeMatches(pattern: string, id: string): boolean {
@@ -21,9 +26,29 @@ function spiffeMatches(pattern: string, id: string): boolean {
   return pattern === id;
 }
 
+function trustDomainOf(entry: string): string {
+  const td = entry.startsWith('spiffe://') ? entry.slice('spiffe://'.length) : entry;
+  if (td === '' || !/^[a-z0-9._-]+$/.test(td)) {
+    throw new MtlsError(
+      'ERR_MTLS_INVALID_ARGUMENT',
+      `spiffeTrustDomains takes trust domain names such as "example.org", got "${entry}".`,
+    );
+  }
+  return td;
+}
+
+/** The trust domain of a SPIFFE ID, as written: the spec allows only lower case, so "Acme.org" matches nothing. */
+function spiffeTrustDomain(id: string): string {
+  const rest = id.slice('spiffe://'.length);
+  const slash = rest.indexOf('/');
+  return slash === -1 ? rest : rest.slice(0, slash);
+}
+
 /**
  * Builds an `authorize` hook for {@link attachCredentials} from allow-lists of common
- * names, DNS names, URIs and SPIFFE IDs. An empty allow-list allows nobody.
+ * names, DNS names, URIs, SPIFFE IDs and SPIFFE trust domains. An empty allow-list allows
+ * nobody. The same hook works as `authorizeServer` of {@link createMtlsDispatcher} and
+ * {@link createMtlsHttpsAgent}.
  *
  * @example
  * ```ts
@@ -31,6 +56,8 @@ function spiffeMatches(pattern: string, id: string): boolean {
  * attachCredentials(server, source, {
  *   authorize: createPeerAllowList({ spiffeIds: ['spiffe://acme.org/ns/prod/*'], commonNames: ['billing'] }),
  * });
+ * // Clients: verify the server by SPIFFE ID instead of host name.
+ * createMtlsDispatcher(source, { authorizeServer: createPeerAllowList({ spiffeTrustDomains: ['acme.org'] }) });
  * ```
  */
 export function createPeerAllowList(list: PeerAllowList): (peer: PeerIdentity) => boolean {
@@ -49,9 +76,11 @@ export function createPeerAllowList(list: PeerAllowList): (peer: PeerIdentity) =
       throw new MtlsError('ERR_MTLS_INVALID_ARGUMENT', `SPIFFE IDs start with "spiffe://", got "${p}".`);
     }
   }
+  const domains = new Set((list.spiffeTrustDomains ?? []).map(trustDomainOf));
   return (peer) =>
     (peer.commonName !== undefined && cns.has(peer.commonName)) ||
     peer.dnsNames.some((d) => dns.has(d.toLowerCase())) ||
     peer.uris.some((u) => uris.has(u)) ||
-    (peer.spiffeId !== undefined && spiffe.some((p) => spiffeMatches(p, peer.spiffeId!)));
+    (peer.spiffeId !== undefined && spiffe.some((p) => spiffeMatches(p, peer.spiffeId!))) ||
+    (peer.spiffeId !== undefined && domains.has(spiffeTrustDomain(peer.spiffeId)));
 }

@@ -59,23 +59,25 @@ export function getPeerIdentity(
   const cached = cache.get(socket);
   if (cached !== undefined) return cached ?? undefined;
   const x509 = socket.getPeerX509Certificate();
-  let identity: PeerIdentity | null = null;
-  if (x509 !== undefined) {
-    const info = parseCertificate(new Uint8Array(x509.raw));
-    identity = Object.freeze({
-      subject: info.subject,
-      commonName: info.commonName,
-      dnsNames: info.dnsNames,
-      uris: info.uris,
-      emails: info.emails,
-      ipAddresses: info.ipAddresses,
-      spiffeId: info.uris.find((u) => u.toLowerCase().startsWith('spiffe://')),
-      issuer: info.issuer,
-      serialNumber: info.serialNumber,
-      fingerprintSha256: info.fingerprintSha256,
-      notAfter: info.notAfter,
-    });
-  }
+  const identity = x509 === undefined ? null : peerIdentityOf(new Uint8Array(x509.raw));
   cache.set(socket, identity);
   return identity ?? undefined;
+}
+
+/** The {@link PeerIdentity} of a DER certificate (a client's, or a server's for `authorizeServer`). */
+export function peerIdentityOf(der: Uint8Array): PeerIdentity {
+  const info = parseCertificate(der);
+  return Object.freeze({
+    subject: info.subject,
+    commonName: info.commonName,
+    dnsNames: info.dnsNames,
+    uris: info.uris,
+    emails: info.emails,
+    ipAddresses: info.ipAddresses,
+    spiffeId: info.uris.find((u) => u.toLowerCase().startsWith('spiffe://')),
+    issuer: info.issuer,
+    serialNumber: info.serialNumber,
+    fingerprintSha256: info.fingerprintSha256,
+    notAfter: info.notAfter,
+  });
 }
