@@ -3,7 +3,8 @@ export {
   SPIFFE_ENDPOINT_SOCKET,
   type WorkloadApiAddress,
 } from './address/resolve-workload-api-address.js';
-export { parseSpiffeId, type SpiffeId, trustDomainName } from './id/parse-spiffe-id.js';
+export { parseSpiffeId, type SpiffeId } from './id/parse-spiffe-id.js';
+export { trustDomainName } from './id/trust-domain-name.js';
 export { fetchJwtBundles, type JwtBundles } from './jwt/fetch-jwt-bundles.js';
 export { type FetchJwtSvidOptions, fetchJwtSvid, type JwtSvid } from './jwt/fetch-jwt-svid.js';
 export {

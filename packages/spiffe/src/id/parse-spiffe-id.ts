@@ -60,20 +60,3 @@ export function parseSpiffeId(id: string): SpiffeId {
   }
   return { id, trustDomain, path };
 }
-
-/**
- * Normalises a trust domain given as `example.org` or `spiffe://example.org`.
- *
- * @throws {MtlsError} `ERR_MTLS_SPIFFE_ID_INVALID` for anything else.
- * @example
- * ```ts
- * import { trustDomainName } from '@mtlskit/spiffe';
- * trustDomainName('spiffe://example.org'); // 'example.org'
- * ```
- */
-export function trustDomainName(trustDomain: string): string {
-  const id = trustDomain.startsWith('spiffe://') ? trustDomain : `spiffe://${trustDomain}`;
-  const parsed = parseSpiffeId(id);
-  if (parsed.path !== '') throw invalid(trustDomain, 'a trust domain has no path');
-  return parsed.trustDomain;
-}

@@ -1,6 +1,6 @@
 import { MtlsError } from '@mtlskit/core';
 import type { JSONWebKeySet } from 'jose';
-import { trustDomainName } from '../id/parse-spiffe-id.js';
+import { trustDomainName } from '../id/trust-domain-name.js';
 import { type WorkloadApiCallOptions, workloadApiCall } from '../lib/unary-call.js';
 
 /** JWT bundles (JWKS documents) keyed by trust domain name. */

@@ -1,5 +1,5 @@
 import { isMtlsError, joinPem, MtlsError, parseCertificate } from '@mtlskit/core';
-import { trustDomainName } from '../id/parse-spiffe-id.js';
+import { trustDomainName } from '../id/trust-domain-name.js';
 import { derToPem, splitConcatenatedDer } from '../lib/der.js';
 import type { X509Svid } from './x509-svid.js';
 

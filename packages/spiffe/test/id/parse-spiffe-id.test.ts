@@ -12,6 +12,9 @@ describe('parseSpiffeId', () => {
     expect(parseSpiffeId('spiffe://example.org').path).toBe('');
     expect(trustDomainName('spiffe://example.org')).toBe('example.org');
     expect(trustDomainName('example.org')).toBe('example.org');
+    expect(() => trustDomainName('example.org/ns')).toThrowError(
+      expect.objectContaining({ code: 'ERR_MTLS_SPIFFE_ID_INVALID' }),
+    );
   });
 
   it.each([

@@ -43,6 +43,22 @@ describe('createWorkloadApiSource', () => {
     expect(api.calls.every((call) => call.header === 'true')).toBe(true);
   });
 
+  it('finds the agent through SPIFFE_ENDPOINT_SOCKET without an option', async () => {
+    const api = await createTestWorkloadApi();
+    cleanup.push(() => api.close());
+    const saved = process.env.SPIFFE_ENDPOINT_SOCKET;
+    process.env.SPIFFE_ENDPOINT_SOCKET = `unix:${api.socketPath}`;
+    try {
+      const source = createWorkloadApiSource();
+      cleanup.push(() => source.close());
+      expect(source.address).toBe(`unix:${api.socketPath}`);
+      expect((await source.ready()).spiffeId).toBe('spiffe://example.org/workload');
+    } finally {
+      if (saved === undefined) delete process.env.SPIFFE_ENDPOINT_SOCKET;
+      else process.env.SPIFFE_ENDPOINT_SOCKET = saved;
+    }
+  });
+
   it('replaces the SVID on every rotation, generation by generation', async () => {
     const { api, source } = await setup();
     await source.ready();
