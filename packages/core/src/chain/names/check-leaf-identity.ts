@@ -70,7 +70,7 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
     const cn = commonNameOf(leaf.d.subject);
     // CA/B BR 7.1.4.3: a CN that names one of the SAN entries must be a byte-for-byte copy of
     // it: `Example.COM` for `example.com` or `192.168.001.001` for 192.168.1.1 is refused.
-    if (cn !== undefined && cnMiscopiesSan(cn, leaf.sanDer, ipSans())) {
+    if (cn !== undefined && cnMiscopiesSan(cn, leaf.sanDer, ipSans)) {
       return fail(
         'NAME_MISMATCH',
         path,
@@ -100,7 +100,7 @@ function looseIpv4(text: string): Uint8Array | undefined {
   return out;
 }
 
-function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Array[]): boolean {
+function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: () => Uint8Array[]): boolean {
   const lower = cn.toLowerCase().replace(/\.$/, '');
   let caseless = false;
   let exact = false;
@@ -116,7 +116,7 @@ function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Ar
   if (caseless && !exact) return true;
   const ip = looseIpv4(cn) ?? parseIp(cn);
   if (!ip) return false;
-  return ips.some((b) => b.length === ip.length && b.every((x, k) => x === ip[k]) && formatIp(b) !== cn);
+  return ips().some((b) => b.length === ip.length && b.every((x, k) => x === ip[k]) && formatIp(b) !== cn);
 }
 
 /** The IP address entries of a DER GeneralNames value. */
