@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig(packageBuild({ index: 'src/index.ts' }));
+// jose 6 is ESM-only: bundled in, so the CommonJS build loads on Node 20 without require(esm).
+export default defineConfig({ ...packageBuild({ index: 'src/index.ts' }), noExternal: ['jose'] });

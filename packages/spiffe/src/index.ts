@@ -7,6 +7,7 @@ export { parseSpiffeId, type SpiffeId } from './id/parse-spiffe-id.js';
 export { trustDomainName } from './id/trust-domain-name.js';
 export { fetchJwtBundles, type JwtBundles } from './jwt/fetch-jwt-bundles.js';
 export { type FetchJwtSvidOptions, fetchJwtSvid, type JwtSvid } from './jwt/fetch-jwt-svid.js';
+export type { JsonWebKeySet, JwtClaims } from './jwt/jwt-types.js';
 export {
   type ValidatedJwtSvid,
   type ValidateJwtSvidOptions,

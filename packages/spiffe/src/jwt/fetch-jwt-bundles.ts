@@ -1,7 +1,7 @@
 import { MtlsError } from '@mtlskit/core';
-import type { JSONWebKeySet } from 'jose';
 import { trustDomainName } from '../id/trust-domain-name.js';
 import { type WorkloadApiCallOptions, workloadApiCall } from '../lib/unary-call.js';
+import type { JsonWebKeySet as JSONWebKeySet } from './jwt-types.js';
 
 /** JWT bundles (JWKS documents) keyed by trust domain name. */
 export type JwtBundles = Readonly<Record<string, JSONWebKeySet>>;

@@ -1,7 +1,8 @@
 import { MtlsError } from '@mtlskit/core';
-import { decodeJwt, type JWTPayload } from 'jose';
+import { decodeJwt } from 'jose';
 import type { WorkloadApiCallOptions } from '../lib/unary-call.js';
 import { workloadApiCall } from '../lib/unary-call.js';
+import type { JwtClaims as JWTPayload } from './jwt-types.js';
 
 /** Options of {@link fetchJwtSvid}. */
 export interface FetchJwtSvidOptions extends WorkloadApiCallOptions {

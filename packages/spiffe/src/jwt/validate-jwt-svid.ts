@@ -1,8 +1,9 @@
 import { isMtlsError, MtlsError } from '@mtlskit/core';
-import { createLocalJWKSet, decodeJwt, type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, type JSONWebKeySet as JoseKeySet, jwtVerify } from 'jose';
 import { parseSpiffeId } from '../id/parse-spiffe-id.js';
 import { type WorkloadApiCallOptions, workloadApiCall } from '../lib/unary-call.js';
 import type { JwtBundles } from './fetch-jwt-bundles.js';
+import type { JsonWebKeySet as JSONWebKeySet, JwtClaims as JWTPayload } from './jwt-types.js';
 
 /** Options of {@link validateJwtSvid}. */
 export interface ValidateJwtSvidOptions extends WorkloadApiCallOptions {
@@ -97,7 +98,7 @@ async function validateLocally(
   const jwks = bundles[trustDomain];
   if (jwks === undefined) throw refused(`there is no JWT bundle for its trust domain "${trustDomain}"`);
   try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(jwtSvidKeys(jwks)), {
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwtSvidKeys(jwks) as JoseKeySet), {
       audience,
       algorithms: ALGORITHMS,
       requiredClaims: ['exp', 'sub', 'aud'],
