@@ -24,6 +24,8 @@ export async function heartbeat(rt: AgentRuntime): Promise<void> {
     const status: HeartbeatStatus = (await hb.status?.()) ?? 'healthy';
     const metrics = hb.metrics !== undefined ? await hb.metrics() : await readSystemMetrics(hb.diskPath);
     const body = { agent_id: rt.agentId, status, timestamp: new Date(started).toISOString(), metrics };
+    // Reading metrics awaits I/O: the certificate may have expired meanwhile.
+    if (current.notAfter.getTime() <= rt.c.clock.now()) return;
     const dispatcher = rt.backend.mtls(current);
     await rt.backend.post(dispatcher, hb.path, body, {
       call: 'heartbeat',

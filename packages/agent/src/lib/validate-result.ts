@@ -56,7 +56,9 @@ export async function validateResult(
         privateKeyPem: input.privateKeyPem,
         trustAnchorsPem: input.issuerAnchorsPem,
       },
-      { clock: { now: () => at } },
+      // Usage (EKU, key usage, CA:TRUE) is checked right after by checkClientCertificate,
+      // which names the exact reason; here only key match, chain and validity.
+      { clock: { now: () => at }, purpose: 'any' },
     );
     return {
       certificateChainPem: v.certificateChainPem,

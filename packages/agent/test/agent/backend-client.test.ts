@@ -43,7 +43,12 @@ describe('deadlines: a trickling backend cannot hold a call (or the expiry repor
     await toNextRenewal(s);
     await waitFor(() => s.server.requests.length > 0 || s.agent.state === 'renewing', 5000);
     const expired = nextEvent(s.agent, 'expired');
-    await s.clock.advanceAsync(first.notAfter.getTime() - s.clock.now() + 1);
+    // Up to just before notAfter, then let a heartbeat still on the wire land (the next one
+    // is scheduled only when it completes): it left with a valid certificate, and the test
+    // server judges validity on arrival by the same fake clock.
+    await s.clock.advanceAsync(first.notAfter.getTime() - s.clock.now() - 1);
+    await waitFor(() => s.agent.status().nextHeartbeatAt !== undefined, 5000);
+    await s.clock.advanceAsync(2);
     const e = await expired;
     const heartbeatsBefore = s.server.heartbeats.length;
     expect(e.generation).toBe(1);

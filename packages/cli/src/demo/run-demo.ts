@@ -3,10 +3,7 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAgent } from '@mtlskit/agent';
 import { createCertificateAuthority, MutableCredentialSource } from '@mtlskit/core';
-import { attachCredentials, getPeerIdentity } from '@mtlskit/node-adapter';
-import { createTestBackend } from '@mtlskit/testkit';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -64,6 +61,13 @@ export interface DemoSummary {
  * ```
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
+  // Loaded here, not at the top: the CLI's bundle hoists static imports, and `inspect`,
+  // `verify`, … must not load the agent, undici and the test backend.
+  const [{ createAgent }, { attachCredentials, getPeerIdentity }, { createTestBackend }] = await Promise.all([
+    import('@mtlskit/agent'),
+    import('@mtlskit/node-adapter'),
+    import('@mtlskit/testkit'),
+  ]);
   const durationMs = options.durationMs ?? 32_000;
   const lifetime = options.certificateLifetimeMs ?? 12_000;
   const concurrency = options.concurrency ?? 4;

@@ -7,12 +7,7 @@ import {
   keyMatchesCertificate,
   parseCertificate,
 } from '@mtlskit/core';
-import {
-  createMemoryStore,
-  createRedisStore,
-  createRegistrationService,
-  type RegistrationService,
-} from '@mtlskit/server';
+import type { RegistrationService } from '@mtlskit/server';
 import { CliError } from '../lib/cli-error.js';
 
 /** What `mtlskit serve` runs. */
@@ -56,6 +51,8 @@ async function loadCa(certFile: string, keyFile: string): Promise<CertificateAut
 
 /** Starts a registration service on HTTPS with a server certificate from the CA. */
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
+  // Loaded on demand so that the other commands do not load the server and its Redis client.
+  const { createMemoryStore, createRedisStore, createRegistrationService } = await import('@mtlskit/server');
   const ca = await loadCa(o.caCertFile, o.caKeyFile);
   const names = new Set(['localhost', '127.0.0.1', ...o.serverNames]);
   if (o.host !== '0.0.0.0' && o.host !== '::') names.add(o.host.replace(/^\[(.*)\]$/, '$1'));

@@ -156,7 +156,28 @@ describe('docs/getting-started.md from a scratch folder', () => {
     });
     expect(r.code, r.out).toBe(0);
     expect(r.out).toContain('CN=Global CA');
-  }, 120_000);
+    // In a global install every package is its own top-level folder: node-adapter must find
+    // undici (its peer) by itself, which the demo (agent → dispatcher) exercises.
+    const demo = await sh('mtlskit demo --duration 3 --json', scratch, {
+      env: { PATH: `${join(prefix, 'bin')}:${process.env.PATH}` },
+    });
+    expect(demo.code, demo.out).toBe(0);
+    const summary = JSON.parse(demo.out.slice(demo.out.indexOf('{'), demo.out.lastIndexOf('}') + 1));
+    expect(summary.requestsFailed, demo.out).toBe(0);
+    expect(summary.requestsOk, demo.out).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('`mtlskit inspect` loads neither the agent nor undici nor the server (lazy commands)', async () => {
+    const bin = join(repoRoot, 'packages', 'cli', 'dist', 'bin.js');
+    const staticImports = [...(await readFile(bin, 'utf8')).matchAll(/^import [^;]*? from "([^"]+)";/gm)].map(
+      (m) => m[1],
+    );
+    expect(staticImports.filter((m) => m!.startsWith('@mtlskit/'))).toEqual(
+      expect.arrayContaining(['@mtlskit/core']),
+    );
+    expect(staticImports.filter((m) => m!.startsWith('@mtlskit/') && m !== '@mtlskit/core')).toEqual([]);
+    expect(staticImports).not.toContain('undici');
+  });
 
   it('a clean install of the workspace prints no warnings (no "Failed to create bin")', async () => {
     // The workspace's manifests and lockfile, and whatever their bin fields point at: what
