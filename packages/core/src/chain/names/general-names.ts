@@ -1,5 +1,5 @@
 import { children, DerError, type DerNode, expectTag, readSingle, TAG } from '../../x509/der.js';
-import { scanGeneralNames } from '../../x509/general-names-scan.js';
+import { latin1At, scanGeneralNames } from '../../x509/general-names-scan.js';
 import { type NameAttribute, parseName } from '../../x509/name.js';
 
 /** One GeneralName (RFC 5280 §4.2.1.6) with the raw form a verifier needs. */
@@ -48,28 +48,78 @@ export function parseGeneralName(node: DerNode): GeneralName {
   }
 }
 
+// Byte classes of the preferred name syntax (RFC 5280 §4.2.1.6, BR 7.1.4.2) for ASCII:
+// 1 letter or digit, 2 hyphen, 3 dot, 0 anything else.
+const LDH_CLASS = new Uint8Array(128);
+for (let b = 0x30; b <= 0x39; b++) LDH_CLASS[b] = 1;
+for (let b = 0x41; b <= 0x5a; b++) LDH_CLASS[b] = 1;
+for (let b = 0x61; b <= 0x7a; b++) LDH_CLASS[b] = 1;
+LDH_CLASS[0x2d] = 2;
+LDH_CLASS[0x2e] = 3;
+
+/** Throws unless `buf[from, end)` is 7-bit (IA5String); returns false for the caller's convenience. */
+function ia5Rest(buf: Uint8Array, from: number, end: number): false {
+  for (let i = from; i < end; i++) if (buf[i]! > 0x7f) throw new DerError('IA5String holds a non-ASCII byte');
+  return false;
+}
+
+/**
+ * Whether the dNSName `buf[start, end)` is in preferred name syntax (LDH labels of 1–63
+ * bytes, no empty label, ≤ 253 bytes; `*` only as the whole left-most label of a longer
+ * name). Throws on a non-ASCII byte (not an IA5String). One pass over the bytes: a
+ * certificate may carry 100,000 of them.
+ */
+function dnsNameSyntaxOk(buf: Uint8Array, start: number, end: number): boolean {
+  const len = end - start;
+  if (len === 0 || len > 253) return ia5Rest(buf, start, end);
+  let i = start;
+  if (buf[i] === 0x2a) {
+    if (len < 3 || buf[i + 1] !== 0x2e) return ia5Rest(buf, start, end);
+    i += 2;
+  }
+  let label = i;
+  for (; i < end; i++) {
+    const b = buf[i]!;
+    if (b > 0x7f) throw new DerError('IA5String holds a non-ASCII byte');
+    const c = LDH_CLASS[b]!;
+    if (c === 1) continue;
+    if (c === 2) {
+      if (i === label) return ia5Rest(buf, i, end);
+      continue;
+    }
+    if (c === 3 && i > label && i - label <= 63 && buf[i - 1] !== 0x2d) {
+      label = i + 1;
+      continue;
+    }
+    return ia5Rest(buf, i, end);
+  }
+  return end > label && end - label <= 63 && buf[end - 1] !== 0x2d;
+}
+
+/** What {@link summarizeGeneralNames} finds in a GeneralNames value. */
+export interface GeneralNamesSummary {
+  /** An iPAddress entry is not 4 or 16 bytes long. */
+  badIpLength: boolean;
+  /** The first dNSName not in preferred name syntax (for the webpki profile), if any. */
+  badDnsName: string | undefined;
+}
+
 /**
  * Checks a GeneralNames value as parseGeneralNamesRaw would (same errors) without making
- * objects, and says whether an IP address entry has a length other than 4 or 16.
+ * objects, in one pass: IP address lengths and the dNSName syntax are read on the way.
  */
-export function checkGeneralNamesRaw(value: Uint8Array): { badIpLength: boolean } {
+export function summarizeGeneralNames(value: Uint8Array): GeneralNamesSummary {
   let badIpLength = false;
-  // Most SANs are pure ASCII: then no IA5String in them can hold a non-ASCII byte.
-  let ascii = true;
-  for (let i = 0; i < value.length; i++) {
-    if (value[i]! > 0x7f) {
-      ascii = false;
-      break;
-    }
-  }
+  let badDnsName: string | undefined;
   const n = scanGeneralNames(value, (tag, start, end) => {
     switch (tag) {
       case 0x82:
+        if (!dnsNameSyntaxOk(value, start, end) && badDnsName === undefined)
+          badDnsName = latin1At(value, start, end);
+        break;
       case 0x81:
       case 0x86:
-        if (!ascii)
-          for (let i = start; i < end; i++)
-            if (value[i]! > 0x7f) throw new DerError('IA5String holds a non-ASCII byte');
+        ia5Rest(value, start, end);
         break;
       case 0x87:
         if (end - start !== 4 && end - start !== 16) badIpLength = true;
@@ -90,7 +140,7 @@ export function checkGeneralNamesRaw(value: Uint8Array): { badIpLength: boolean 
     }
   });
   if (n === 0) throw new DerError('GeneralNames must not be empty');
-  return { badIpLength };
+  return { badIpLength, badDnsName };
 }
 
 /** Parses the value of a subjectAltName (or any GeneralNames) extension. */

@@ -5,10 +5,10 @@ import { OID } from '../../x509/oids.js';
 import type { ChainErrorCode } from '../chain-verdict.js';
 import {
   bytesEqual,
-  checkGeneralNamesRaw,
   type GeneralName,
   nameKey,
   parseGeneralNamesRaw,
+  summarizeGeneralNames,
 } from '../names/general-names.js';
 import { type NameConstraints, parseNameConstraints } from '../names/name-constraints.js';
 import { type CertPolicyInput, readCertPolicyInput } from '../policy/read-policy-extensions.js';
@@ -34,6 +34,8 @@ export interface ChainCert {
   /** The SAN extension value (DER GeneralNames), for scanning without objects. */
   sanDer: Uint8Array | undefined;
   sanCritical: boolean;
+  /** The first dNSName SAN not in preferred name syntax (read while checking the SANs). */
+  sanBadDnsName: string | undefined;
   nameConstraints: NameConstraints | undefined;
   /** A structural or profile problem (MALFORMED, PROFILE_VIOLATION, UNSUPPORTED_ALGORITHM, NAME_CONSTRAINTS). */
   problem: CertProblem | undefined;
@@ -91,6 +93,7 @@ export function chainCertOf(info: CertificateInfo): ChainCert {
     identity: `${subjectKey}\u0000${latin1(d.spki)}`,
     sans: undefined,
     sanDer: undefined,
+    sanBadDnsName: undefined,
     sanCritical: false,
     nameConstraints: undefined,
     problem: undefined,
@@ -154,8 +157,10 @@ function inspect(c: ChainCert): void {
       }
       case OID.subjectAltName: {
         // Checked here without making objects; the names are made on first use.
-        if (checkGeneralNamesRaw(r.value).badIpLength)
+        const summary = summarizeGeneralNames(r.value);
+        if (summary.badIpLength)
           violation(c, 'an IP address in its subjectAltName is not 4 or 16 bytes long (RFC 5280 §4.2.1.6)');
+        c.sanBadDnsName = summary.badDnsName;
         let sans: GeneralName[] | undefined;
         Object.defineProperty(c, 'sans', {
           enumerable: true,

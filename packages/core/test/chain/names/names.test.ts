@@ -46,6 +46,10 @@ describe('IP literals', () => {
     expect(await check({ ipAddresses: ['10.0.0.1'] }, { hostname: '010.0.0.1' })).toBe('NAME_MISMATCH');
     expect(await check({ ipAddresses: ['10.0.0.1'] }, { ip: '010.0.0.1' })).toBe('NAME_MISMATCH');
     expect(await check({ dnsNames: ['010.0.0.1'] }, { hostname: '010.0.0.1' })).toBe('NAME_MISMATCH');
+    // Not rewritten to 10.0.0.1 on the way (IDNA maps full-width digits, a resolver may
+    // read 010 as octal): a host name whose last label is numeric is no host name.
+    expect(await check({ dnsNames: ['10.0.0.1'] }, { hostname: '010.0.0.1' })).toBe('NAME_MISMATCH');
+    expect(await check({ dnsNames: ['10.0.0.1'] }, { hostname: '\uff11\uff10.0.0.1' })).toBe('NAME_MISMATCH');
     expect(await check({ ipAddresses: ['10.0.0.1'] }, { hostname: '10.0.0.1' })).toBe('ok');
   });
 

@@ -1,0 +1,75 @@
+// The one-pass SAN check behind the webpki profile's preferred-name-syntax rule (BR 7.1.4.2):
+// it reads the DER bytes in place, so its verdicts are pinned here name by name.
+import { describe, expect, it } from 'vitest';
+import { summarizeGeneralNames } from '../../../src/chain/names/general-names.js';
+import { DerError } from '../../../src/x509/der.js';
+
+function tlv(tag: number, body: Uint8Array): Uint8Array {
+  const len =
+    body.length < 0x80
+      ? [body.length]
+      : body.length < 0x100
+        ? [0x81, body.length]
+        : [0x82, body.length >> 8, body.length & 0xff];
+  return Uint8Array.from([tag, ...len, ...body]);
+}
+const sans = (...names: (string | Uint8Array)[]) =>
+  tlv(
+    0x30,
+    Uint8Array.from(
+      names.flatMap((n) => [...(typeof n === 'string' ? tlv(0x82, new TextEncoder().encode(n)) : n)]),
+    ),
+  );
+
+describe('summarizeGeneralNames: dNSName preferred name syntax', () => {
+  const ok = [
+    'a',
+    'a.b',
+    'example.com',
+    'A-1.Example.COM',
+    '*.example.com',
+    `${'x'.repeat(63)}.a`,
+    `${'a.'.repeat(126)}a`,
+  ];
+  const bad = [
+    '_x.example.com',
+    'under_score.example.com',
+    '.example.com',
+    'a..b',
+    'example.com.',
+    '-a.example.com',
+    'a-.example.com',
+    '*',
+    '*.',
+    'a*.example.com',
+    'a.*.example.com',
+    '**.example.com',
+    `${'x'.repeat(64)}.a`,
+    `${'a.'.repeat(126)}ab`,
+    'a b.example.com',
+    '',
+  ];
+  for (const name of ok)
+    it(`accepts ${JSON.stringify(name.length > 40 ? `${name.slice(0, 20)}…(${name.length})` : name)}`, () => {
+      expect(summarizeGeneralNames(sans('first.example', name)).badDnsName).toBeUndefined();
+    });
+  for (const name of bad)
+    it(`flags ${JSON.stringify(name.length > 40 ? `${name.slice(0, 20)}…(${name.length})` : name)}, and only the first bad one`, () => {
+      expect(summarizeGeneralNames(sans('first.example', name, 'b_ad.example')).badDnsName).toBe(name);
+    });
+
+  it('throws on a non-ASCII byte (not an IA5String), wherever it sits in the name', () => {
+    for (const bytes of [
+      [0xc3, 0xa9, 0x2e, 0x61],
+      [0x61, 0x5f, 0x62, 0xff],
+      [0x2a, 0x2e, 0x61, 0x80],
+    ])
+      expect(() => summarizeGeneralNames(sans(tlv(0x82, Uint8Array.from(bytes))))).toThrow(DerError);
+  });
+
+  it('reads IP lengths on the way and refuses empty GeneralNames', () => {
+    expect(summarizeGeneralNames(sans(tlv(0x87, Uint8Array.of(10, 0, 0, 1)))).badIpLength).toBe(false);
+    expect(summarizeGeneralNames(sans(tlv(0x87, Uint8Array.of(10, 0, 1)))).badIpLength).toBe(true);
+    expect(() => summarizeGeneralNames(Uint8Array.of(0x30, 0))).toThrow(DerError);
+  });
+});
