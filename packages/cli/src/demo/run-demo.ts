@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateAuthority, MutableCredentialSource } from '@mtlskit/core';
+import { loadOptional } from '../lib/load-optional.js';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -62,12 +63,13 @@ export interface DemoSummary {
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   // Loaded here, not at the top: the CLI's bundle hoists static imports, and `inspect`,
-  // `verify`, … must not load the agent, undici and the test backend.
-  const [{ createAgent }, { attachCredentials, getPeerIdentity }, { createTestBackend }] = await Promise.all([
-    import('@mtlskit/agent'),
-    import('@mtlskit/node-adapter'),
-    import('@mtlskit/testkit'),
-  ]);
+  // `verify`, … must not load (or need installed) the agent, undici and the test backend.
+  const [{ createAgent }, { attachCredentials, getPeerIdentity }, { createTestBackend }] = await loadOptional(
+    'demo',
+    ['@mtlskit/agent', '@mtlskit/node-adapter', '@mtlskit/testkit'],
+    () =>
+      Promise.all([import('@mtlskit/agent'), import('@mtlskit/node-adapter'), import('@mtlskit/testkit')]),
+  );
   const durationMs = options.durationMs ?? 32_000;
   const lifetime = options.certificateLifetimeMs ?? 12_000;
   const concurrency = options.concurrency ?? 4;

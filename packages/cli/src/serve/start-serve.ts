@@ -9,6 +9,7 @@ import {
 } from '@mtlskit/core';
 import type { RegistrationService } from '@mtlskit/server';
 import { CliError } from '../lib/cli-error.js';
+import { loadOptional } from '../lib/load-optional.js';
 
 /** What `mtlskit serve` runs. */
 export interface ServeOptions {
@@ -52,7 +53,11 @@ async function loadCa(certFile: string, keyFile: string): Promise<CertificateAut
 /** Starts a registration service on HTTPS with a server certificate from the CA. */
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
   // Loaded on demand so that the other commands do not load the server and its Redis client.
-  const { createMemoryStore, createRedisStore, createRegistrationService } = await import('@mtlskit/server');
+  const { createMemoryStore, createRedisStore, createRegistrationService } = await loadOptional(
+    'serve',
+    ['@mtlskit/server'],
+    () => import('@mtlskit/server'),
+  );
   const ca = await loadCa(o.caCertFile, o.caKeyFile);
   const names = new Set(['localhost', '127.0.0.1', ...o.serverNames]);
   if (o.host !== '0.0.0.0' && o.host !== '::') names.add(o.host.replace(/^\[(.*)\]$/, '$1'));

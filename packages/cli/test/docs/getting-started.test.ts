@@ -167,6 +167,37 @@ describe('docs/getting-started.md from a scratch folder', () => {
     expect(summary.requestsOk, demo.out).toBeGreaterThan(0);
   }, 180_000);
 
+  it('the CLI tarball with core alone: inspect works, demo and serve say what to install', async () => {
+    const project = join(scratch, 'cli-only');
+    await mkdir(project);
+    const init = await sh('npm init -y >/dev/null', project);
+    expect(init.code, init.out).toBe(0);
+    const tarballs = (await readdir(packed)).filter((f) => /^mtlskit-(cli|core)-.*\.tgz$/.test(f));
+    expect(tarballs).toHaveLength(2);
+    const install = await sh(
+      `npm install ${tarballs.map((f) => `"${join(packed, f)}"`).join(' ')} --no-audit --no-fund`,
+      project,
+    );
+    expect(install.code, install.out).toBe(0);
+    const installed = await readdir(join(project, 'node_modules', '@mtlskit'));
+    expect(installed.sort()).toEqual(['cli', 'core']);
+    const { createCertificateAuthority } = await import('@mtlskit/core');
+    await writeFile(
+      join(project, 'ca.pem'),
+      (await createCertificateAuthority({ subject: { commonName: 'Lean CA' } })).certificatePem,
+    );
+    const inspect = await sh('npx mtlskit inspect ca.pem', project);
+    expect(inspect.code, inspect.out).toBe(0);
+    expect(inspect.out).toContain('CN=Lean CA');
+    const demo = await sh('npx mtlskit demo --duration 1', project);
+    expect(demo.code, demo.out).toBe(2);
+    expect(demo.out).toContain('npm install @mtlskit/agent @mtlskit/node-adapter @mtlskit/testkit');
+    expect(demo.out).not.toMatch(/\n\s+at /); // one line, no stack trace
+    const serve = await sh('npx mtlskit serve --ca-cert ca.pem --ca-key ca.pem', project);
+    expect(serve.code, serve.out).toBe(2);
+    expect(serve.out).toContain('npm install @mtlskit/server');
+  }, 120_000);
+
   it('`mtlskit inspect` loads neither the agent nor undici nor the server (lazy commands)', async () => {
     const bin = join(repoRoot, 'packages', 'cli', 'dist', 'bin.js');
     const staticImports = [...(await readFile(bin, 'utf8')).matchAll(/^import [^;]*? from "([^"]+)";/gm)].map(

@@ -7,7 +7,7 @@ import { MtlsError } from '../errors/mtls-error.js';
 import { keyMatchesCertificate } from '../keys/key-matches-certificate.js';
 import type { CryptoOptions, KeyPair } from '../keys/key-pair.js';
 import { getCrypto } from '../lib/crypto-provider.js';
-import { formatIp, parseIp } from '../x509/ip-address.js';
+import { parseIp } from '../x509/ip-address.js';
 import { verifySignature } from '../x509/signature.js';
 import { explainMissingIssuer } from './explain-missing-issuer.js';
 import type { Finding, FindingCode, FindingSeverity } from './finding.js';
