@@ -17,6 +17,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Two test files at a time, also on a 2-core box (vitest's default would be one): most of
+    // the suite waits on sockets, subprocesses and timers, not the CPU, and the three Node
+    // versions of CI must fit in 30 minutes.
+    maxWorkers: 2,
     // In CI a JSON report is written too, so .ci/run can print one `N passed, N failed` line
     // (VITEST_REPORT: one report per Node version, see scripts/ci/test-matrix.mjs).
     reporters: process.env.CI
