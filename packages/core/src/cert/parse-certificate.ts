@@ -104,8 +104,9 @@ export function parseCertificate(pemOrDer: string | Uint8Array): CertificateInfo
     'certificate',
     MAX_CERTIFICATE_BYTES,
   );
-  // Keep our own copy: the caller may reuse or change its buffer after this returns.
-  const der = pemOrDer instanceof Uint8Array && block.der === pemOrDer ? pemOrDer.slice() : block.der;
+  // Keep our own copy: the caller may reuse or change its buffer after this returns. Not
+  // `.slice()`: on a Node Buffer that is a view of the same memory.
+  const der = pemOrDer instanceof Uint8Array && block.der === pemOrDer ? new Uint8Array(pemOrDer) : block.der;
   let d: DecodedCertificate;
   try {
     d = decodeCertificate(der);

@@ -116,9 +116,10 @@ function parseOne(item: string | Uint8Array | CertificateInfo, what: string, out
   }
   if (item && typeof item === 'object' && (item as CertificateInfo).der instanceof Uint8Array) {
     // Only the DER of a CertificateInfo is used: every other field (fingerprint, subject, CA
-    // flag…) could have been edited by the caller, so it is derived again from a copy.
+    // flag…) could have been edited by the caller, so it is derived again (parseCertificate
+    // keeps a copy of the bytes).
     try {
-      out.certs.push(parseCertificate((item as CertificateInfo).der.slice()));
+      out.certs.push(parseCertificate((item as CertificateInfo).der));
     } catch (e) {
       if (!isMtlsError(e)) throw e;
       out.errors.push(`A CertificateInfo in the ${what} does not decode: ${e.message}`);

@@ -49,4 +49,24 @@ describe('verifyChain with caller-supplied CertificateInfo objects', () => {
     const v2 = await verifyChain({ leaf: info, trustAnchors: root.certificatePem, purpose: 'clientAuth' });
     expect(v2.ok).toBe(true);
   });
+
+  it('copies a Node Buffer too (Buffer#slice is a view, not a copy)', async () => {
+    const root = await createCertificateAuthority({ subject: { commonName: 'Root' } });
+    const leaf = await root.issue({ subject: { commonName: 'leaf' }, profile: 'client' });
+    const buf = Buffer.from(leaf.certificate.der);
+    const info = parseCertificate(buf);
+    const fingerprint = info.fingerprintSha256;
+    buf.fill(0);
+    expect(info.der.every((b) => b === 0)).toBe(false);
+    expect(parseCertificate(info.der).fingerprintSha256).toBe(fingerprint);
+    const v = await verifyChain({ leaf: info, trustAnchors: root.certificatePem, purpose: 'clientAuth' });
+    expect(v.ok).toBe(true);
+    // A CSR given as a Buffer is read from a copy as well.
+    const { createCsr, parseCsr, generateKeyPair } = await import('@mtlskit/core');
+    const csrPem = await createCsr({ key: await generateKeyPair(), subject: { commonName: 'c' } });
+    const csrBuf = Buffer.from(csrPem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const parsing = parseCsr(csrBuf);
+    csrBuf.fill(0);
+    await expect(parsing).resolves.toMatchObject({ subject: 'CN=c' });
+  });
 });
