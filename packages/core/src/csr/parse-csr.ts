@@ -55,7 +55,11 @@ export interface CsrInfo {
  * ```
  */
 export async function parseCsr(pemOrDer: string | Uint8Array, options: CryptoOptions = {}): Promise<CsrInfo> {
-  const block = toDer(pemOrDer, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'], 'certificate signing request');
+  const block = toDer(
+    pemOrDer,
+    ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'],
+    'certificate signing request',
+  );
   // Our own copy: the signature is checked after an await, and the caller's buffer may change.
   const der = block.der === pemOrDer ? new Uint8Array(block.der) : block.der;
   try {

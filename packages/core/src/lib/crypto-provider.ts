@@ -30,6 +30,15 @@ export function getCrypto(explicit?: CryptoProvider): CryptoProvider {
   return c;
 }
 
+/**
+ * The bytes as `provider` takes them: the platform's WebCrypto takes a view as it is (it
+ * copies what an async job needs itself; a copy here costs milliseconds for a 2 MB
+ * certificate), other providers get a fresh ArrayBuffer.
+ */
+export function bytesFor(provider: CryptoProvider, bytes: Uint8Array): ArrayBuffer | Uint8Array<ArrayBuffer> {
+  return provider === globalThis.crypto ? (bytes as Uint8Array<ArrayBuffer>) : bufferOf(bytes);
+}
+
 /** Copies bytes into a fresh ArrayBuffer (some providers reject views into larger buffers). */
 export function bufferOf(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

@@ -19,7 +19,7 @@ import {
   smallInteger,
   TAG,
 } from './der.js';
-import { latin1At, scanGeneralNames } from './general-names-scan.js';
+import { indexGeneralNames, latin1At, scanGeneralNames } from './general-names-scan.js';
 import { formatIp, parseIp } from './ip-address.js';
 import { nameToString, parseName } from './name.js';
 import { EKU_NAMES, ekuToOid, KEY_USAGE_BITS, type KeyUsage, OID } from './oids.js';
@@ -78,15 +78,20 @@ export function emptyGeneralNames(): GeneralNames {
 
 /** Checks a GeneralNames value (SAN extension contents) without making strings. */
 function validateGeneralNames(value: Uint8Array): void {
-  scanGeneralNames(value, (tag, start, end) => {
+  const { count, tags, starts, ends } = indexGeneralNames(value);
+  for (let k = 0; k < count; k++) {
+    const tag = tags[k];
+    // Only the constructed forms need more than framing: most entries skip the body.
+    if (tag !== 0xa4 && tag !== 0xa0) continue;
+    const body = value.subarray(starts[k], ends[k]);
     if (tag === 0xa4) {
-      const inner = children(value.subarray(start, end));
+      const inner = children(body);
       if (inner.length !== 1) throw new DerError('directoryName must hold one Name');
       parseName(expectTag(inner[0], TAG.SEQUENCE, 'directoryName'));
-    } else if (tag === 0xa0) {
-      decodeOid(expectTag(children(value.subarray(start, end))[0], TAG.OID, 'otherName type').value);
+    } else {
+      decodeOid(expectTag(children(body)[0], TAG.OID, 'otherName type').value);
     }
-  });
+  }
 }
 
 /** The names of a (validated) GeneralNames value, as strings. */

@@ -1,5 +1,5 @@
 import { sha256, toBase64, toHex } from '../hash/sha.js';
-import { bufferOf, type CryptoProvider } from '../lib/crypto-provider.js';
+import { bufferOf, bytesFor, type CryptoProvider } from '../lib/crypto-provider.js';
 import {
   checkAny,
   children,
@@ -290,7 +290,9 @@ async function verifyUncached(
         key.algorithm.name === 'EdDSA' ? ({ name: 'EdDSA' } as AlgorithmIdentifier) : { name: 'Ed25519' };
   }
   try {
-    return (await crypto.subtle.verify(params, key, bufferOf(sig), bufferOf(data))) ? 'valid' : 'invalid';
+    return (await crypto.subtle.verify(params, key, bufferOf(sig), bytesFor(crypto, data)))
+      ? 'valid'
+      : 'invalid';
   } catch {
     return 'invalid';
   }

@@ -1,4 +1,4 @@
-import { latin1At, scanGeneralNames } from '../../x509/general-names-scan.js';
+import { indexGeneralNames, latin1At } from '../../x509/general-names-scan.js';
 import { formatIp, parseIp } from '../../x509/ip-address.js';
 import { commonNameOf } from '../../x509/name.js';
 import type { ChainCert } from '../path/chain-cert.js';
@@ -107,13 +107,17 @@ function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Ar
   let caseless = false;
   let exact = false;
   if (sanDer) {
-    scanGeneralNames(sanDer, (tag, start, end) => {
+    const { count, tags, starts, ends } = indexGeneralNames(sanDer);
+    for (let k = 0; k < count; k++) {
+      const start = starts[k]!;
+      const end = ends[k]!;
       // Only names of about the CN's length can equal it: no string for the others.
-      if (tag !== 0x82 || end - start < lower.length || end - start > lower.length + 1) return;
+      if (tags[k] !== 0x82 || end - start < lower.length || end - start > lower.length + 1) continue;
+      if (!startsCaseless(sanDer, start, lower)) continue;
       const d = latin1At(sanDer, start, end);
       if (d === cn) exact = true;
       if (d.toLowerCase().replace(/\.$/, '') === lower) caseless = true;
-    });
+    }
   }
   if (caseless && !exact) return true;
   const ip = looseIpv4(cn) ?? parseIp(cn);
@@ -121,10 +125,24 @@ function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Ar
   return ips.some((b) => b.length === ip.length && b.every((x, k) => x === ip[k]) && formatIp(b) !== cn);
 }
 
+/** Whether `buf` at `start` begins with `lower` (lowercase), ASCII letters compared without case. */
+function startsCaseless(buf: Uint8Array, start: number, lower: string): boolean {
+  for (let j = 0; j < lower.length; j++) {
+    let b = buf[start + j]!;
+    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+    // A non-ASCII CN never equals an IA5 name byte for byte: the strings decide then.
+    const c = lower.charCodeAt(j);
+    if (c > 0x7f) return true;
+    if (b !== c) return false;
+  }
+  return true;
+}
+
 /** The IP address entries of a DER GeneralNames value. */
 function ipsOf(sanDer: Uint8Array | undefined): Uint8Array[] {
   const out: Uint8Array[] = [];
-  if (sanDer)
-    scanGeneralNames(sanDer, (tag, start, end) => tag === 0x87 && out.push(sanDer.subarray(start, end)));
+  if (!sanDer) return out;
+  const { count, tags, starts, ends } = indexGeneralNames(sanDer);
+  for (let k = 0; k < count; k++) if (tags[k] === 0x87) out.push(sanDer.subarray(starts[k], ends[k]));
   return out;
 }

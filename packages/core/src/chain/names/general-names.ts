@@ -1,5 +1,5 @@
 import { children, DerError, type DerNode, expectTag, readSingle, TAG } from '../../x509/der.js';
-import { latin1At, scanGeneralNames } from '../../x509/general-names-scan.js';
+import { indexGeneralNames, latin1At } from '../../x509/general-names-scan.js';
 import { type NameAttribute, parseName } from '../../x509/name.js';
 
 /** One GeneralName (RFC 5280 §4.2.1.6) with the raw form a verifier needs. */
@@ -96,6 +96,41 @@ function dnsNameSyntaxOk(buf: Uint8Array, start: number, end: number): boolean {
   return end > label && end - label <= 63 && buf[end - 1] !== 0x2d;
 }
 
+// The quick test below reads each byte once through a table indexed by the previous byte's
+// class and the byte: class (0 letter/digit, 1 hyphen, 2 dot or name start, 3 other) plus
+// bit 4 when the pair breaks a rule (a label starting with '-' or '.', '-' before '.').
+const PAIR = new Uint8Array(4 * 256);
+for (let prev = 0; prev < 4; prev++) {
+  for (let b = 0; b < 256; b++) {
+    const c = b < 0x80 && LDH_CLASS[b] ? LDH_CLASS[b]! - 1 : 3;
+    const broken = c === 3 || (prev === 2 && c !== 0) || (prev === 1 && c === 2);
+    PAIR[(prev << 8) | b] = c | (broken ? 4 : 0);
+  }
+}
+
+/**
+ * True only for a dNSName that {@link dnsNameSyntaxOk} accepts: names of at most 63 bytes
+ * (no label can be too long) made of letters, digits, inner hyphens and single dots. Any
+ * other name gets false and goes to the exact check, which also tells non-ASCII apart.
+ */
+function dnsNameQuickOk(buf: Uint8Array, start: number, end: number): boolean {
+  const len = end - start;
+  if (len === 0 || len > 63) return false;
+  let i = start;
+  if (buf[i] === 0x2a) {
+    if (len < 3 || buf[i + 1] !== 0x2e) return false;
+    i += 2;
+  }
+  let prev = 2;
+  let seen = 0;
+  for (; i < end; i++) {
+    const c = PAIR[(prev << 8) | buf[i]!]!;
+    seen |= c;
+    prev = c & 3;
+  }
+  return (seen & 4) === 0 && prev === 0;
+}
+
 /** What {@link summarizeGeneralNames} finds in a GeneralNames value. */
 export interface GeneralNamesSummary {
   /** An iPAddress entry is not 4 or 16 bytes long. */
@@ -106,15 +141,24 @@ export interface GeneralNamesSummary {
 
 /**
  * Checks a GeneralNames value as parseGeneralNamesRaw would (same errors) without making
- * objects, in one pass: IP address lengths and the dNSName syntax are read on the way.
+ * objects: IP address lengths, IA5String contents and the dNSName syntax, one pass over
+ * the entries.
  */
 export function summarizeGeneralNames(value: Uint8Array): GeneralNamesSummary {
+  const { count, tags, starts, ends } = indexGeneralNames(value);
+  if (count === 0) throw new DerError('GeneralNames must not be empty');
   let badIpLength = false;
   let badDnsName: string | undefined;
-  const n = scanGeneralNames(value, (tag, start, end) => {
-    switch (tag) {
+  for (let k = 0; k < count; k++) {
+    const start = starts[k]!;
+    const end = ends[k]!;
+    switch (tags[k]) {
       case 0x82:
-        if (!dnsNameSyntaxOk(value, start, end) && badDnsName === undefined)
+        if (
+          !dnsNameQuickOk(value, start, end) &&
+          !dnsNameSyntaxOk(value, start, end) &&
+          badDnsName === undefined
+        )
           badDnsName = latin1At(value, start, end);
         break;
       case 0x81:
@@ -136,10 +180,9 @@ export function summarizeGeneralNames(value: Uint8Array): GeneralNamesSummary {
       case 0x88:
         break;
       default:
-        throw new DerError(`unknown GeneralName tag 0x${tag.toString(16)}`);
+        throw new DerError(`unknown GeneralName tag 0x${tags[k]!.toString(16)}`);
     }
-  });
-  if (n === 0) throw new DerError('GeneralNames must not be empty');
+  }
   return { badIpLength, badDnsName };
 }
 

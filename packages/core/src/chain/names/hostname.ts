@@ -1,5 +1,5 @@
 import { toASCII } from 'tr46';
-import { latin1At, scanGeneralNames } from '../../x509/general-names-scan.js';
+import { indexGeneralNames, latin1At } from '../../x509/general-names-scan.js';
 import { parseIp, unmapIpv4 } from '../../x509/ip-address.js';
 
 // Multi-label public suffixes (ccTLD second levels and shared hosting domains) that a
@@ -111,23 +111,33 @@ export function matchHostnameInSan(reference: string, sanDer: Uint8Array | undef
   const r = referenceHost(reference);
   if (r === undefined || sanDer === undefined) return false;
   const dot = r.indexOf('.');
-  let found = false;
-  scanGeneralNames(sanDer, (tag, start, end) => {
-    if (found || tag !== 0x82) return;
+  const { count, tags, starts, ends } = indexGeneralNames(sanDer);
+  // A SAN can only match at the reference's length or as `*` + its parent domain (either
+  // with a trailing dot): every other name costs one comparison.
+  const exact = r.length;
+  const wild = dot > 0 ? r.length - dot + 1 : -2;
+  for (let k = 0; k < count; k++) {
+    if (tags[k] !== 0x82) continue;
+    const start = starts[k]!;
+    const end = ends[k]!;
+    const n = end - start;
+    if (n !== exact && n !== exact + 1 && n !== wild && n !== wild + 1) continue;
     let e = end;
     if (e > start && sanDer[e - 1] === 0x2e) e--; // a trailing dot names the same host
     const wildcard = e - start > 2 && sanDer[start] === 0x2a && sanDer[start + 1] === 0x2e;
     const from = wildcard ? start + 1 : start;
     const target = wildcard ? (dot > 0 ? dot : -1) : 0;
-    if (target < 0 || e - from !== r.length - target) return;
-    for (let i = from, j = target; i < e; i++, j++) {
+    // Only a name of the reference's length can match: the others cost one comparison.
+    if (target < 0 || e - from !== r.length - target) continue;
+    let same = true;
+    for (let i = from, j = target; i < e && same; i++, j++) {
       let b = sanDer[i]!;
       if (b >= 0x41 && b <= 0x5a) b |= 0x20;
-      if (b !== r.charCodeAt(j)) return;
+      same = b === r.charCodeAt(j);
     }
-    found = dnsNameMatches(r, latin1At(sanDer, start, end));
-  });
-  return found;
+    if (same && dnsNameMatches(r, latin1At(sanDer, start, end))) return true;
+  }
+  return false;
 }
 
 /**

@@ -67,6 +67,43 @@ describe('summarizeGeneralNames: dNSName preferred name syntax', () => {
       expect(() => summarizeGeneralNames(sans(tlv(0x82, Uint8Array.from(bytes))))).toThrow(DerError);
   });
 
+  it('agrees with a plain regular-expression reading on 20,000 random names (seeded)', () => {
+    // The fast path must never accept a name the rule refuses, nor hide a non-ASCII byte.
+    const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
+    const SYNTAX = new RegExp(`^(?:\\*\\.)?${LABEL}(?:\\.${LABEL})*$`);
+    const reference = (b: Uint8Array): 'ok' | 'bad' | 'throws' => {
+      if (b.some((x) => x > 0x7f)) return 'throws';
+      const s = String.fromCharCode(...b);
+      const labels = s.replace(/^\*\./, '').split('.');
+      return s.length <= 253 && SYNTAX.test(s) && labels.every((l) => l.length <= 63) ? 'ok' : 'bad';
+    };
+    const alphabet = [0x61, 0x5a, 0x30, 0x2d, 0x2e, 0x2a, 0x5f, 0x20, 0x80, 0xff];
+    let seed = 0x2545f491;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const seen = { ok: 0, bad: 0, throws: 0 };
+    for (let i = 0; i < 20_000; i++) {
+      const len = rand(4) === 0 ? rand(140) : rand(20);
+      const bytes = Uint8Array.from({ length: len }, () =>
+        rand(3) === 0 ? alphabet[rand(alphabet.length)]! : 0x61 + rand(26),
+      );
+      const want = reference(bytes);
+      seen[want]++;
+      let got: 'ok' | 'bad' | 'throws';
+      try {
+        got = summarizeGeneralNames(sans(tlv(0x82, bytes))).badDnsName === undefined ? 'ok' : 'bad';
+      } catch (e) {
+        expect(e).toBeInstanceOf(DerError);
+        got = 'throws';
+      }
+      if (got !== want) expect({ name: [...bytes], got }).toEqual({ name: [...bytes], got: want });
+    }
+    // Every outcome was exercised, not just the common one.
+    expect(Math.min(seen.ok, seen.bad, seen.throws)).toBeGreaterThan(500);
+  });
+
   it('reads IP lengths on the way and refuses empty GeneralNames', () => {
     expect(summarizeGeneralNames(sans(tlv(0x87, Uint8Array.of(10, 0, 0, 1)))).badIpLength).toBe(false);
     expect(summarizeGeneralNames(sans(tlv(0x87, Uint8Array.of(10, 0, 1)))).badIpLength).toBe(true);
