@@ -8,6 +8,7 @@ import { type DecodedCrl, decodeCrl } from './crl/decode-crl.js';
 import { bytesEqual } from './names/general-names.js';
 import { buildPath, type CertPool } from './path/build-path.js';
 import { type ChainCert, chainCertOf } from './path/chain-cert.js';
+import { startLeafSignatures } from './path/start-leaf-signatures.js';
 import { DEFAULT_WORK_LIMITS, WorkBudget, WorkLimitError, type WorkLimits } from './path/work-budget.js';
 import type { ValidateContext } from './validate/validate-path.js';
 
@@ -303,6 +304,10 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
   if (crlError)
     return { ok: false, code: 'MALFORMED', message: `${crlError} Pass CRLs as PEM ("X509 CRL") or DER.` };
 
+  // The leaf's signature check starts before the per-certificate checks below, so that the
+  // platform hashes while they run; path building takes the results.
+  const early = startLeafSignatures(crypto, leafInfo, anchorParsed.certs);
+  await early.dispatched;
   const leaf = chainCertOf(leafInfo);
   const anchors = new Set<ChainCert>();
   const bySubject = new Map<string, ChainCert[]>();
@@ -350,7 +355,7 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
     work,
     verify: (signer, alg, data, signature) => {
       work.spend('signatureChecks');
-      return verifySignature(crypto, signer.d.spki, alg, data, signature);
+      return early.take(signer.d.spki, data) ?? verifySignature(crypto, signer.d.spki, alg, data, signature);
     },
   };
   try {

@@ -217,17 +217,22 @@ async function importVerifyKey(
 
 export type SignatureResult = 'valid' | 'invalid' | 'unsupported';
 
-/** Verifies `signature` over `data` with the key in `spkiDer`, through the WebCrypto provider. */
+/**
+ * Verifies `signature` over `data` with the key in `spkiDer`, through the WebCrypto provider.
+ * `onDispatched` is called once the provider has been handed the work (for the platform's
+ * WebCrypto: queued on its thread pool), so a caller can do other work meanwhile.
+ */
 export function verifySignature(
   crypto: CryptoProvider,
   spkiDer: Uint8Array,
   alg: SignatureAlgorithm,
   data: Uint8Array,
   signature: Uint8Array,
+  onDispatched?: () => void,
 ): Promise<SignatureResult> {
   if (alg.kind === 'unsupported') return Promise.resolve('unsupported');
   // Hashing huge data for the cache key would cost as much as verifying it.
-  if (data.length > 64 * 1024) return verifyUncached(crypto, spkiDer, alg, data, signature);
+  if (data.length > 64 * 1024) return verifyUncached(crypto, spkiDer, alg, data, signature, onDispatched);
   let results = resultCache.get(crypto);
   if (!results) {
     results = new Map();
@@ -236,7 +241,7 @@ export function verifySignature(
   const key = `${alg.oid}/${alg.hash ?? ''}/${alg.saltLength ?? ''}/${spkiBase64(spkiDer)}/${toHex(sha256(data))}/${toHex(signature)}`;
   const hit = results.get(key);
   if (hit) return hit;
-  const result = verifyUncached(crypto, spkiDer, alg, data, signature);
+  const result = verifyUncached(crypto, spkiDer, alg, data, signature, onDispatched);
   if (results.size >= RESULT_CACHE_SIZE) results.delete(results.keys().next().value!);
   results.set(key, result);
   return result;
@@ -248,6 +253,7 @@ async function verifyUncached(
   alg: SignatureAlgorithm,
   data: Uint8Array,
   signature: Uint8Array,
+  onDispatched: (() => void) | undefined,
 ): Promise<SignatureResult> {
   let facts: PublicKeyFacts;
   try {
@@ -290,9 +296,9 @@ async function verifyUncached(
         key.algorithm.name === 'EdDSA' ? ({ name: 'EdDSA' } as AlgorithmIdentifier) : { name: 'Ed25519' };
   }
   try {
-    return (await crypto.subtle.verify(params, key, bufferOf(sig), bytesFor(crypto, data)))
-      ? 'valid'
-      : 'invalid';
+    const pending = crypto.subtle.verify(params, key, bufferOf(sig), bytesFor(crypto, data));
+    onDispatched?.();
+    return (await pending) ? 'valid' : 'invalid';
   } catch {
     return 'invalid';
   }
