@@ -127,7 +127,6 @@ export function matchHostnameInSan(reference: string, sanDer: Uint8Array | undef
     const wildcard = e - start > 2 && sanDer[start] === 0x2a && sanDer[start + 1] === 0x2e;
     const from = wildcard ? start + 1 : start;
     const target = wildcard ? (dot > 0 ? dot : -1) : 0;
-    // Only a name of the reference's length can match: the others cost one comparison.
     if (target < 0 || e - from !== r.length - target) continue;
     let same = true;
     for (let i = from, j = target; i < e && same; i++, j++) {

@@ -1,6 +1,7 @@
 import { type CertificateInfo, decodedOf } from '../../cert/parse-certificate.js';
 import type { DecodedCertificate } from '../../x509/decode-certificate.js';
 import { children, DerError, decodeOid, expectTag, readSingle, TAG } from '../../x509/der.js';
+import { latin1At } from '../../x509/general-names-scan.js';
 import { OID } from '../../x509/oids.js';
 import type { ChainErrorCode } from '../chain-verdict.js';
 import {
@@ -71,12 +72,6 @@ const HANDLED = new Set<string>([
 
 const cache = new WeakMap<CertificateInfo, ChainCert>();
 
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
-  return s;
-}
-
 /** Builds (or returns the cached) ChainCert of a parsed certificate. Never throws. */
 export function chainCertOf(info: CertificateInfo): ChainCert {
   const hit = cache.get(info);
@@ -90,7 +85,7 @@ export function chainCertOf(info: CertificateInfo): ChainCert {
     subjectKey,
     issuerKey,
     selfIssued: subjectKey === issuerKey,
-    identity: `${subjectKey}\u0000${latin1(d.spki)}`,
+    identity: `${subjectKey}\u0000${latin1At(d.spki, 0, d.spki.length)}`,
     sans: undefined,
     sanDer: undefined,
     sanBadDnsName: undefined,

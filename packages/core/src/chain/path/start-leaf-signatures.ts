@@ -1,5 +1,6 @@
 import { type CertificateInfo, decodedOf } from '../../cert/parse-certificate.js';
 import type { CryptoProvider } from '../../lib/crypto-provider.js';
+import { latin1At } from '../../x509/general-names-scan.js';
 import { type SignatureResult, verifySignature } from '../../x509/signature.js';
 import { bytesEqual } from '../names/general-names.js';
 
@@ -52,8 +53,4 @@ export function startLeafSignatures(
   };
 }
 
-function keyOf(spki: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < spki.length; i++) s += String.fromCharCode(spki[i]!);
-  return s;
-}
+const keyOf = (spki: Uint8Array) => latin1At(spki, 0, spki.length);
