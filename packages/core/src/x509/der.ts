@@ -40,9 +40,23 @@ export class DerError extends MtlsError {
 
 /** Reads one element at `offset` of `buf`, strictly (definite, minimal lengths only). */
 export function readNode(buf: Uint8Array, offset = 0, end = buf.length): DerNode {
+  const stop = elementEnd(buf, offset, end);
+  return {
+    tag: buf[offset]!,
+    start: offset,
+    bytes: buf.subarray(offset, stop),
+    value: buf.subarray(contentStart(buf, offset), stop),
+  };
+}
+
+/**
+ * The end of the element at `offset`, checked as strictly as {@link readNode} checks it
+ * (low tag number, definite minimal length, inside `end`), without making an object: for
+ * loops over very many elements.
+ */
+export function elementEnd(buf: Uint8Array, offset = 0, end = buf.length): number {
   if (offset + 2 > end) throw new DerError('DER element truncated');
-  const tag = buf[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw new DerError('DER high tag numbers are not supported');
+  if ((buf[offset]! & 0x1f) === 0x1f) throw new DerError('DER high tag numbers are not supported');
   let len = buf[offset + 1]!;
   let pos = offset + 2;
   if (len & 0x80) {
@@ -55,7 +69,13 @@ export function readNode(buf: Uint8Array, offset = 0, end = buf.length): DerNode
     pos += n;
   }
   if (pos + len > end) throw new DerError('DER element longer than its container');
-  return { tag, start: offset, bytes: buf.subarray(offset, pos + len), value: buf.subarray(pos, pos + len) };
+  return pos + len;
+}
+
+/** Where the contents of the element at `offset` start (its header checked by {@link elementEnd}). */
+export function contentStart(buf: Uint8Array, offset: number): number {
+  const first = buf[offset + 1]!;
+  return first & 0x80 ? offset + 2 + (first & 0x7f) : offset + 2;
 }
 
 /** Reads every element inside a constructed node (or a whole buffer). */
