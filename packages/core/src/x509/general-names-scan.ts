@@ -32,16 +32,27 @@ export function indexGeneralNames(value: Uint8Array): GeneralNamesIndex {
     throw new DerError('GeneralNames must be one SEQUENCE');
   const first = contentStart(value, 0);
   // Two passes (count, then fill) keep the arrays at their exact size: sized for the worst
-  // case they would cost more than the reading.
+  // case they would cost more than the reading. Each pass takes the common header (low tag,
+  // short length that fits) inline and leaves every other form to elementEnd's full checks:
+  // a call per entry was a third of the time of an index of 100,000 names.
   let count = 0;
-  for (let off = first; off < limit; count++) off = elementEnd(value, off, limit);
+  for (let off = first; off < limit; count++) {
+    const len = value[off + 1]!;
+    off =
+      len < 0x80 && (value[off]! & 0x1f) !== 0x1f && off + 2 + len <= limit
+        ? off + 2 + len
+        : elementEnd(value, off, limit);
+  }
   const tags = new Uint8Array(count);
   const starts = new Int32Array(count);
   const ends = new Int32Array(count);
   for (let k = 0, off = first; k < count; k++) {
-    const end = elementEnd(value, off, limit);
+    const len = value[off + 1]!;
+    // The first pass checked every header: only the length form matters here.
+    const start = len < 0x80 ? off + 2 : contentStart(value, off);
+    const end = len < 0x80 ? start + len : elementEnd(value, off, limit);
     tags[k] = value[off]!;
-    starts[k] = contentStart(value, off);
+    starts[k] = start;
     ends[k] = end;
     off = end;
   }
