@@ -1,4 +1,4 @@
-import { type CertificateInfo, decodedOf } from '../cert/parse-certificate.js';
+import type { CertificateInfo } from '../cert/parse-certificate.js';
 import { parseCertificates } from '../cert/parse-certificates.js';
 import type { ChainProfile, ChainPurpose, ChainVerdict } from '../chain/chain-verdict.js';
 import { matchHostname, matchIp } from '../chain/names/hostname.js';
@@ -6,13 +6,12 @@ import { verifyChain } from '../chain/verify-chain.js';
 import { MtlsError } from '../errors/mtls-error.js';
 import { keyMatchesCertificate } from '../keys/key-matches-certificate.js';
 import type { CryptoOptions, KeyPair } from '../keys/key-pair.js';
-import { getCrypto } from '../lib/crypto-provider.js';
 import { parseIp } from '../x509/ip-address.js';
-import { verifySignature } from '../x509/signature.js';
-import { explainMissingIssuer } from './explain-missing-issuer.js';
-import type { Finding, FindingCode, FindingSeverity } from './finding.js';
-
-const DAY = 86_400_000;
+import { DAY, describe, humanDuration, isoDate, matchesGlob } from './describe-certificate.js';
+import { addRegenerated, explainVerdict, leafOnly } from './explain-verdict.js';
+import type { Finding } from './finding.js';
+import { collector } from './finding-collector.js';
+import { lookUpIssuer, orderedPath } from './issuer-lookup.js';
 
 /** Certificates given as a PEM string or bundle, a parsed certificate, or a list of them. */
 export type DiagnoseCertificates = string | CertificateInfo | readonly CertificateInfo[];
@@ -76,143 +75,6 @@ function toInfos(input: DiagnoseCertificates | undefined, what: string): Certifi
     'ERR_MTLS_INVALID_ARGUMENT',
     `The ${what} must be PEM text, a CertificateInfo or an array of them.`,
   );
-}
-
-function isoDate(d: Date): string {
-  return d.toISOString().replace(/\.000Z$/, 'Z');
-}
-
-function shortFp(c: CertificateInfo): string {
-  return `${c.fingerprintSha256.slice(0, 23)}…`;
-}
-
-/** `"CN=x" (SHA-256 AB:CD:…)`: enough to find the certificate with `openssl x509 -fingerprint`. */
-function describe(c: CertificateInfo, full = false): string {
-  return `"${c.subject || '(empty subject)'}" (SHA-256 ${full ? c.fingerprintSha256 : shortFp(c)})`;
-}
-
-function humanDuration(ms: number): string {
-  const abs = Math.abs(ms);
-  if (abs >= 2 * DAY) return `${Math.round(abs / DAY)} days`;
-  if (abs >= 2 * 3_600_000) return `${Math.round(abs / 3_600_000)} hours`;
-  return `${Math.max(1, Math.round(abs / 60_000))} minutes`;
-}
-
-/** Glob with `*` and `?`, matched against the whole string. */
-function matchesGlob(pattern: string, text: string): boolean {
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 's').test(text);
-}
-
-const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-
-async function signedBy(
-  child: CertificateInfo,
-  issuer: CertificateInfo,
-  crypto: CryptoOptions['crypto'],
-): Promise<boolean> {
-  if (!sameName(child.issuer, issuer.subject)) return false;
-  const d = decodedOf(child);
-  const result = await verifySignature(
-    getCrypto(crypto),
-    decodedOf(issuer).spki,
-    d.signatureAlgorithm,
-    d.tbs,
-    d.signature,
-  );
-  return result === 'valid';
-}
-
-interface Collector {
-  add(code: FindingCode, severity: FindingSeverity, message: string, fix: string): void;
-  has(code: FindingCode): boolean;
-  list(): Finding[];
-}
-
-function collector(): Collector {
-  const items: Finding[] = [];
-  const seen = new Set<string>();
-  return {
-    add(code, severity, message, fix) {
-      const key = `${code}\u0000${message}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      items.push(Object.freeze({ code, severity, message, fix }));
-    },
-    has: (code) => items.some((f) => f.code === code),
-    list() {
-      const rank: Record<FindingSeverity, number> = { error: 0, warning: 1, info: 2 };
-      // A stable sort keeps the order in which checks ran within one severity.
-      return items
-        .map((f, i) => ({ f, i }))
-        .sort((a, b) => rank[a.f.severity] - rank[b.f.severity] || a.i - b.i)
-        .map((x) => x.f);
-    },
-  };
-}
-
-/** The chain as sent: the leaf's issuer, then that one's issuer…, following names and signatures. */
-async function orderedPath(
-  leaf: CertificateInfo,
-  pool: CertificateInfo[],
-  crypto: CryptoOptions['crypto'],
-): Promise<CertificateInfo[]> {
-  const path = [leaf];
-  let current = leaf;
-  const used = new Set([leaf.fingerprintSha256]);
-  while (!current.selfIssued && path.length <= pool.length + 1) {
-    let next: CertificateInfo | undefined;
-    for (const c of pool) {
-      if (used.has(c.fingerprintSha256)) continue;
-      if (await signedBy(current, c, crypto)) {
-        next = c;
-        break;
-      }
-    }
-    if (!next) break;
-    path.push(next);
-    used.add(next.fingerprintSha256);
-    current = next;
-  }
-  return path;
-}
-
-interface IssuerLookup {
-  /** The certificate at the top of what we have (not issued by anything in the path). */
-  top: CertificateInfo;
-  /** Anchors carrying the top's issuer name (or its own name, for a root in the chain). */
-  sameName: CertificateInfo[];
-  /** Whether one of those anchors actually signed the top (or is the top). */
-  keyMatches: boolean;
-  /** The CA name looked for. */
-  wanted: string;
-}
-
-async function lookUpIssuer(
-  path: CertificateInfo[],
-  anchors: CertificateInfo[],
-  crypto: CryptoOptions['crypto'],
-): Promise<IssuerLookup> {
-  const top = path[path.length - 1]!;
-  // A root sent in the chain is checked against the anchor with its own name.
-  const rootInChain = top.selfIssued && path.length > 1;
-  const wanted = rootInChain ? top.subject : top.issuer;
-  const same = anchors.filter((a) => sameName(a.subject, wanted));
-  let keyMatches = false;
-  for (const a of same) {
-    if (
-      rootInChain
-        ? a.spkiSha256 === top.spkiSha256
-        : a.spkiSha256 === top.spkiSha256 || (await signedBy(top, a, crypto))
-    ) {
-      keyMatches = true;
-      break;
-    }
-  }
-  return { top, sameName: same, keyMatches, wanted };
 }
 
 /**
@@ -518,130 +380,4 @@ export async function diagnose(options: DiagnoseOptions): Promise<Finding[]> {
     );
   }
   return findings;
-}
-
-/** Whether `top`'s issuer name is among the sent certificates (which then never reach an anchor). */
-function loops(top: CertificateInfo, sent: readonly CertificateInfo[]): boolean {
-  return sent.some((c) => sameName(c.subject, top.issuer));
-}
-
-/** A failure that is only about the leaf itself (already reported by the leaf checks). */
-function leafOnly(v: Exclude<ChainVerdict, { ok: true }>): boolean {
-  return (
-    (v.depth ?? 0) === 0 &&
-    ['EXPIRED', 'NOT_YET_VALID', 'EXTENDED_KEY_USAGE', 'KEY_USAGE', 'NAME_MISMATCH'].includes(v.code)
-  );
-}
-
-function addRegenerated(
-  out: Collector,
-  lookup: IssuerLookup,
-  side: 'ca' | 'peer',
-  ownIssuer?: IssuerLookup,
-): void {
-  const name = lookup.wanted;
-  const theirs = lookup.sameName
-    .map((a) => `${a.fingerprintSha256} (valid ${isoDate(a.notBefore)} to ${isoDate(a.notAfter)})`)
-    .join(', ');
-  const ours = ownIssuer?.keyMatches
-    ? ownIssuer.sameName.map((a) => a.fingerprintSha256).join(', ')
-    : undefined;
-  const bundle = side === 'ca' ? 'your CA file (--ca)' : "the peer's trust bundle (--peer-ca)";
-  out.add(
-    'CA_REGENERATED',
-    'error',
-    `The CA "${name}" was regenerated: ${bundle} holds a CA with that name (SHA-256 ${theirs}) but a different key, so it cannot verify ${describe(lookup.top)}` +
-      (ours ? `, which was signed by the CA with SHA-256 ${ours}.` : '.'),
-    side === 'ca'
-      ? 'Re-issue the certificate from the current CA, or put the CA certificate that actually signed it into the CA file. `mtlskit compare` shows which copies of the CA differ.'
-      : "Distribute the current CA to the peer (update its trust bundle / secret) or re-issue your certificate from the CA the peer trusts; during a rotation put both CAs in the peer's bundle. `mtlskit compare ours=CA_FILE peer=PEER_CA_FILE` shows the two copies.",
-  );
-}
-
-function explainVerdict(
-  out: Collector,
-  v: Exclude<ChainVerdict, { ok: true }>,
-  leaf: CertificateInfo,
-  lookup: IssuerLookup,
-  side: 'ca',
-  anchors: CertificateInfo[],
-  sent: CertificateInfo[],
-): void {
-  if (
-    lookup.sameName.length > 0 &&
-    !lookup.keyMatches &&
-    (v.code === 'ISSUER_KEY_MISMATCH' || v.code === 'UNKNOWN_ISSUER' || v.code === 'BAD_SIGNATURE')
-  ) {
-    addRegenerated(out, lookup, side);
-    return;
-  }
-  const at =
-    v.certificate && v.certificate.fingerprintSha256 !== leaf.fingerprintSha256
-      ? describe(v.certificate)
-      : describe(leaf);
-  switch (v.code) {
-    case 'EXPIRED':
-    case 'NOT_YET_VALID':
-      // The leaf's own dates were reported above; a CA's dates are news.
-      if (
-        (v.depth ?? 0) > 0 ||
-        (v.certificate && v.certificate.fingerprintSha256 !== leaf.fingerprintSha256)
-      ) {
-        out.add(
-          v.code,
-          'error',
-          `CA certificate ${at} in the path ${v.code === 'EXPIRED' ? 'has expired' : 'is not valid yet'}: ${v.message}`,
-          'Replace the CA certificate (in the chain file or the CA file) with its current version from the CA operator.',
-        );
-      } else if (!out.has(v.code)) {
-        out.add(v.code, 'error', v.message, 'Renew the certificate.');
-      }
-      return;
-    case 'ISSUER_KEY_MISMATCH':
-      addRegenerated(out, lookup, side);
-      return;
-    case 'MISSING_INTERMEDIATE':
-    case 'UNKNOWN_ISSUER': {
-      // Intermediates that sign each other in a loop: the certificates show what is missing.
-      if (v.code === 'MISSING_INTERMEDIATE' && !lookup.top.selfIssued && loops(lookup.top, sent)) {
-        out.add(
-          'MISSING_INTERMEDIATE',
-          'error',
-          v.message,
-          `Add the intermediate CA certificate that links the chain to "${anchors[0]?.subject ?? 'your CA'}" after the leaf (--chain), e.g. \`cat client.crt intermediate.crt > chain.pem\`.`,
-        );
-        return;
-      }
-      // The verifier's choice between the two codes is a guess; the explanation uses facts only.
-      const gap = explainMissingIssuer(leaf, lookup.top, anchors, describe);
-      out.add(gap.code, 'error', gap.message, gap.fix);
-      return;
-    }
-    case 'EXTENDED_KEY_USAGE':
-      if (!out.has('WRONG_EKU')) {
-        out.add(
-          'WRONG_EKU',
-          'error',
-          `${at}: ${v.message}`,
-          'Issue certificates whose extended key usage (and that of their CAs) allows this purpose.',
-        );
-      }
-      return;
-    case 'NAME_MISMATCH':
-      if (!out.has('HOSTNAME_MISMATCH'))
-        out.add(
-          'HOSTNAME_MISMATCH',
-          'error',
-          v.message,
-          'Re-issue the certificate with the right subject alternative names.',
-        );
-      return;
-    default:
-      out.add(
-        'CHAIN_INVALID',
-        'error',
-        `The chain of ${describe(leaf)} does not verify against the CA file (${v.code}${v.depth !== undefined ? ` at depth ${v.depth}` : ''}): ${v.message}`,
-        'Fix the certificate named above (re-issue it from your CA); `mtlskit verify --leaf CERT --trust CA_FILE` shows the verifier’s verdict.',
-      );
-  }
 }
