@@ -1,24 +1,35 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { readdir, realpath, rename, symlink, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readdir, realpath, symlink, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { isMtlsError, type MtlsError } from '@mtlskit/core';
+import type { MtlsError } from '@mtlskit/core';
 import type { CredentialStore, PendingKey, StoredIdentity, StoredRevocation } from './credential-store.js';
+import { checkIdentityKey, checkIdentityShape, checkPendingKey } from './lib/check-input.js';
 import {
-  checkIdentityKey,
-  checkIdentityShape,
-  checkPendingKey,
-  keyMismatchReason,
-} from './lib/check-input.js';
-import { redactedIdentity, redactedPendingKey } from './lib/redacted.js';
+  GEN,
+  type Generation,
+  genName,
+  genNumber,
+  readGeneration,
+  TMP_PREFIX,
+  writeGeneration,
+} from './lib/generation-files.js';
+import {
+  PENDING,
+  PENDING_TMP,
+  readPendingKey,
+  removePendingKey,
+  writePendingKey,
+} from './lib/pending-key-file.js';
+import { redactedIdentity } from './lib/redacted.js';
 import { REVOKED, readRevocation, writeRevocation } from './lib/revocation-file.js';
 import {
   checkStateDir,
   isNotFound,
   lstatOrUndefined,
-  makePrivateDir,
   readLinkOrUndefined,
-  readPrivateFile,
   remove,
+  removeLeftoverFile,
+  renameIntoPlace,
   symlinkRefused,
   syncDir,
   writePrivateFile,
@@ -57,45 +68,10 @@ export interface FileStoreOptions {
   onWarning?: (warning: MtlsError) => void;
 }
 
-const KEY = 'key.pem';
-const CHAIN = 'chain.pem';
-const ANCHORS = 'trust-anchors.pem';
-const META = 'identity.json';
-const COMMIT = 'commit.json';
 const CURRENT = 'current';
 const CURRENT_TMP = 'current.tmp';
-const PENDING = 'pending-key.json';
-const PENDING_TMP = 'pending-key.json.tmp';
 const CLEARING = 'clearing';
-const TMP_PREFIX = 'tmp-';
 const REJECTED_PREFIX = 'rejected-';
-const GEN = /^gen-(\d{1,15})$/;
-const FORMAT = 1;
-const SMALL_FILE = 1 << 20;
-const BUNDLE_FILE = 8 << 20;
-
-type Generation =
-  | { ok: true; identity: StoredIdentity }
-  | { ok: false; incomplete: boolean; code: StorageErrorCode; why: string };
-
-interface CommitMarker {
-  format: number;
-  generation: number;
-  files: Record<string, string>;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function genName(n: number): string {
-  return `gen-${n}`;
-}
-
-function genNumber(name: string): number | undefined {
-  const m = GEN.exec(name);
-  return m ? Number(m[1]) : undefined;
-}
 
 /**
  * A {@link CredentialStore} on the local file system, safe against crashes and planted
@@ -186,7 +162,7 @@ export class FileStore implements CredentialStore {
           undefined,
           { generation: n, current },
         );
-      await this.#writeGeneration(copy);
+      await writeGeneration(this.#dir, copy);
       await this.#switchCurrent(n);
       this.#current = n;
       await this.#prune(n);
@@ -195,71 +171,23 @@ export class FileStore implements CredentialStore {
 
   async savePendingKey(pending: PendingKey): Promise<void> {
     await checkPendingKey(pending);
-    const body = JSON.stringify({
-      format: FORMAT,
-      privateKeyPem: pending.privateKeyPem,
-      agentId: pending.agentId,
-      purpose: pending.purpose,
-      createdAt: pending.createdAt,
-    });
     return this.#exclusive(async () => {
       await this.#checkDir(true);
-      const target = join(this.#dir, PENDING);
-      const tmp = join(this.#dir, PENDING_TMP);
-      await this.#checkReplaceable(target, 'the pending key file');
-      await this.#removeLeftoverFile(tmp, 'the pending key temporary file');
-      await writePrivateFile(tmp, body);
-      await this.#rename(tmp, target);
-      await syncDir(this.#dir);
+      await writePendingKey(this.#dir, pending);
     });
   }
 
   async loadPendingKey(): Promise<PendingKey | undefined> {
     return this.#exclusive(async () => {
       if (!(await this.#checkDir(false))) return undefined;
-      const path = join(this.#dir, PENDING);
-      let text: string;
-      try {
-        text = await readPrivateFile(path, SMALL_FILE, this.#loose);
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw err;
-      }
-      const parsed = parseJson(text);
-      if (
-        !parsed ||
-        parsed.format !== FORMAT ||
-        typeof parsed.privateKeyPem !== 'string' ||
-        typeof parsed.agentId !== 'string' ||
-        (parsed.purpose !== 'enroll' && parsed.purpose !== 'renew') ||
-        typeof parsed.createdAt !== 'string'
-      )
-        throw storageError(
-          'ERR_MTLS_STORAGE_CORRUPT',
-          `The pending key file ${path} is not a pending key this store wrote. Delete it (clearPendingKey()) and start the enrollment or renewal again with a new key.`,
-          path,
-        );
-      return redactedPendingKey({
-        privateKeyPem: parsed.privateKeyPem,
-        agentId: parsed.agentId,
-        purpose: parsed.purpose,
-        createdAt: parsed.createdAt,
-      });
+      return readPendingKey(this.#dir, this.#loose);
     });
   }
 
   async clearPendingKey(): Promise<void> {
     return this.#exclusive(async () => {
       if (!(await this.#checkDir(false))) return;
-      const path = join(this.#dir, PENDING);
-      if ((await lstatOrUndefined(path)) === undefined) return;
-      // unlink removes a link itself, never its target, so a planted link is safe to remove.
-      try {
-        await unlink(path);
-      } catch (err) {
-        if (!isNotFound(err)) throw fsError(err, path, 'remove');
-      }
-      await syncDir(this.#dir);
+      await removePendingKey(this.#dir);
     });
   }
 
@@ -360,51 +288,6 @@ export class FileStore implements CredentialStore {
     return exists;
   }
 
-  async #rename(from: string, to: string): Promise<void> {
-    try {
-      await rename(from, to);
-    } catch (err) {
-      throw fsError(err, to, 'rename into place');
-    }
-  }
-
-  /** A path the store is about to replace must be absent or one of its own regular files. */
-  async #checkReplaceable(path: string, what: string): Promise<void> {
-    const st = await lstatOrUndefined(path);
-    if (st === undefined) return;
-    if (st.isSymbolicLink()) symlinkRefused(path, what);
-    if (!st.isFile())
-      throw storageError(
-        'ERR_MTLS_STORAGE',
-        `Refused to replace ${path}: ${what} is not a regular file. Remove it and retry.`,
-        path,
-      );
-    if (st.nlink !== 1)
-      throw storageError(
-        'ERR_MTLS_STORAGE_HARDLINK',
-        `Refused to replace ${path}: ${what} has ${st.nlink} hard links. Remove the extra links and check who else can write to the state directory.`,
-        path,
-      );
-  }
-
-  /** A temporary file left by a crash is removed; a link planted there is refused. */
-  async #removeLeftoverFile(path: string, what: string): Promise<void> {
-    const st = await lstatOrUndefined(path);
-    if (st === undefined) return;
-    if (st.isSymbolicLink()) symlinkRefused(path, what);
-    if (!st.isFile())
-      throw storageError(
-        'ERR_MTLS_STORAGE',
-        `Refused to remove ${path}: ${what} is not a regular file. Remove it by hand and retry.`,
-        path,
-      );
-    try {
-      await unlink(path);
-    } catch (err) {
-      if (!isNotFound(err)) throw fsError(err, path, 'remove');
-    }
-  }
-
   /** The generation `current` points at, `undefined` without `current`; planted links throw. */
   async #readCurrent(): Promise<number | undefined> {
     const path = join(this.#dir, CURRENT);
@@ -449,7 +332,7 @@ export class FileStore implements CredentialStore {
     }
     await this.#removeStaleCurrentTmp();
     if (names.includes(PENDING_TMP))
-      await this.#removeLeftoverFile(join(this.#dir, PENDING_TMP), 'the pending key temporary file');
+      await removeLeftoverFile(join(this.#dir, PENDING_TMP), 'the pending key temporary file');
 
     const gens: number[] = [];
     for (const name of names) {
@@ -472,7 +355,7 @@ export class FileStore implements CredentialStore {
 
     let chosen: { n: number; identity: StoredIdentity } | undefined;
     for (const n of gens) {
-      const result = await this.#readGeneration(n);
+      const result = await readGeneration(this.#dir, n, this.#loose);
       if (result.ok) {
         chosen = { n, identity: result.identity };
         break;
@@ -547,80 +430,6 @@ export class FileStore implements CredentialStore {
     await syncDir(this.#dir);
   }
 
-  async #readGeneration(n: number): Promise<Generation> {
-    const dir = join(this.#dir, genName(n));
-    // A missing file means a torn or incomplete generation, a non-regular or oversized one
-    // a damaged generation; both fall back. Links and foreign owners are thrown: refused.
-    const read = async (name: string, max: number): Promise<string | { missing: boolean; why: string }> => {
-      try {
-        return await readPrivateFile(join(dir, name), max, this.#loose);
-      } catch (err) {
-        if (isNotFound(err)) return { missing: true, why: `${name} is missing` };
-        if (isMtlsError(err) && err.code === 'ERR_MTLS_STORAGE_CORRUPT')
-          return { missing: false, why: `${name} is not a regular file of sane size` };
-        throw err;
-      }
-    };
-    const fail = (code: StorageErrorCode, why: string, incomplete = false): Generation => ({
-      ok: false,
-      incomplete,
-      code,
-      why,
-    });
-    const commitText = await read(COMMIT, SMALL_FILE);
-    if (typeof commitText !== 'string')
-      return commitText.missing
-        ? fail('ERR_MTLS_STORAGE_CORRUPT', 'it has no commit marker', true)
-        : fail('ERR_MTLS_STORAGE_CORRUPT', commitText.why);
-    const commit = parseJson(commitText) as Partial<CommitMarker> | undefined;
-    if (
-      !commit ||
-      commit.format !== FORMAT ||
-      commit.generation !== n ||
-      typeof commit.files !== 'object' ||
-      commit.files === null
-    )
-      return fail('ERR_MTLS_STORAGE_CORRUPT', 'its commit marker is unreadable or names another generation');
-    const texts: Record<string, string> = {};
-    for (const [name, max] of [
-      [KEY, SMALL_FILE],
-      [CHAIN, BUNDLE_FILE],
-      [ANCHORS, BUNDLE_FILE],
-      [META, SMALL_FILE],
-    ] as const) {
-      const text = await read(name, max);
-      if (typeof text !== 'string') return fail('ERR_MTLS_STORAGE_CORRUPT', text.why);
-      if (commit.files[name] !== sha256(text))
-        return fail('ERR_MTLS_STORAGE_CORRUPT', `${name} does not match the digest in its commit marker`);
-      texts[name] = text;
-    }
-    const meta = parseJson(texts[META]!);
-    if (
-      !meta ||
-      meta.generation !== n ||
-      typeof meta.agentId !== 'string' ||
-      typeof meta.savedAt !== 'string' ||
-      (meta.serviceId !== undefined && typeof meta.serviceId !== 'string') ||
-      (meta.renewAfter !== undefined && typeof meta.renewAfter !== 'string')
-    )
-      return fail('ERR_MTLS_STORAGE_CORRUPT', `${META} is unreadable`);
-    const mismatch = await keyMismatchReason(texts[KEY]!, texts[CHAIN]!);
-    if (mismatch) return fail(mismatch.code, mismatch.why);
-    return {
-      ok: true,
-      identity: redactedIdentity({
-        generation: n,
-        privateKeyPem: texts[KEY]!,
-        certificateChainPem: texts[CHAIN]!,
-        trustAnchorsPem: texts[ANCHORS]!,
-        agentId: meta.agentId,
-        serviceId: meta.serviceId as string | undefined,
-        renewAfter: meta.renewAfter as string | undefined,
-        savedAt: meta.savedAt,
-      }),
-    };
-  }
-
   /** An unusable generation: a torn one is deleted, a committed but bad one kept aside for inspection. */
   async #setAside(n: number, result: Extract<Generation, { ok: false }>): Promise<void> {
     const path = join(this.#dir, genName(n));
@@ -635,7 +444,7 @@ export class FileStore implements CredentialStore {
       return;
     }
     const aside = join(this.#dir, `${REJECTED_PREFIX}${genName(n)}-${randomBytes(4).toString('hex')}`);
-    await this.#rename(path, aside);
+    await renameIntoPlace(path, aside);
     await syncDir(this.#dir);
     this.#warn(
       result.code,
@@ -643,47 +452,6 @@ export class FileStore implements CredentialStore {
       aside,
       { generation: n },
     );
-  }
-
-  async #writeGeneration(identity: StoredIdentity): Promise<void> {
-    const n = identity.generation;
-    const tmp = join(this.#dir, `${TMP_PREFIX}${genName(n)}-${randomBytes(6).toString('hex')}`);
-    const meta = JSON.stringify({
-      format: FORMAT,
-      generation: n,
-      agentId: identity.agentId,
-      serviceId: identity.serviceId,
-      renewAfter: identity.renewAfter,
-      savedAt: identity.savedAt,
-    });
-    const files: [string, string][] = [
-      [KEY, identity.privateKeyPem],
-      [CHAIN, identity.certificateChainPem],
-      [ANCHORS, identity.trustAnchorsPem],
-      [META, meta],
-    ];
-    const target = join(this.#dir, genName(n));
-    await makePrivateDir(tmp);
-    try {
-      for (const [name, text] of files) await writePrivateFile(join(tmp, name), text);
-      const commit: CommitMarker = {
-        format: FORMAT,
-        generation: n,
-        files: Object.fromEntries(files.map(([name, text]) => [name, sha256(text)])),
-      };
-      // The marker goes last and only after every other file reached the disk.
-      await writePrivateFile(join(tmp, COMMIT), JSON.stringify(commit));
-      await syncDir(tmp);
-      const existing = await lstatOrUndefined(target);
-      if (existing?.isSymbolicLink()) symlinkRefused(target, 'a generation directory');
-      // Not current (generations only go up), so a leftover of a rolled-back save.
-      if (existing) await remove(target);
-      await this.#rename(tmp, target);
-    } catch (err) {
-      await remove(tmp).catch(() => undefined);
-      throw err;
-    }
-    await syncDir(this.#dir);
   }
 
   async #switchCurrent(n: number): Promise<void> {
@@ -696,7 +464,7 @@ export class FileStore implements CredentialStore {
     } catch (err) {
       throw fsError(err, link, 'create link');
     }
-    await this.#rename(link, join(this.#dir, CURRENT));
+    await renameIntoPlace(link, join(this.#dir, CURRENT));
     await syncDir(this.#dir);
   }
 
@@ -743,16 +511,5 @@ export class FileStore implements CredentialStore {
     }
     await syncDir(this.#dir);
     this.#current = undefined;
-  }
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
   }
 }

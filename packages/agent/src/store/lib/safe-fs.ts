@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, open, readlink, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readlink, rename, rm, stat, unlink } from 'node:fs/promises';
 import { fsError, storageError } from './storage-error.js';
 
 // O_NOFOLLOW makes open() fail with ELOOP on a planted link instead of following it; on
@@ -246,4 +246,55 @@ export async function checkStateDir(
     if ((st.mode & 0o077) !== 0) options.onLoose?.(path, st.mode & 0o777);
   }
   return true;
+}
+
+/** `rename(from, to)` with the store's error for a failure. */
+export async function renameIntoPlace(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    throw fsError(err, to, 'rename into place');
+  }
+}
+
+/**
+ * The stats of a regular file at `path`, or undefined when nothing is there; a link or any
+ * other kind of file is refused (`verb`: what the store was about to do with it).
+ */
+async function regularFileOrUndefined(
+  path: string,
+  what: string,
+  verb: 'replace' | 'remove',
+): Promise<Stats | undefined> {
+  const st = await lstatOrUndefined(path);
+  if (st === undefined) return undefined;
+  if (st.isSymbolicLink()) symlinkRefused(path, what);
+  if (!st.isFile())
+    throw storageError(
+      'ERR_MTLS_STORAGE',
+      `Refused to ${verb} ${path}: ${what} is not a regular file. Remove it${verb === 'remove' ? ' by hand' : ''} and retry.`,
+      path,
+    );
+  return st;
+}
+
+/** A path the store is about to replace must be absent or one of its own regular files. */
+export async function checkReplaceable(path: string, what: string): Promise<void> {
+  const st = await regularFileOrUndefined(path, what, 'replace');
+  if (st !== undefined && st.nlink !== 1)
+    throw storageError(
+      'ERR_MTLS_STORAGE_HARDLINK',
+      `Refused to replace ${path}: ${what} has ${st.nlink} hard links. Remove the extra links and check who else can write to the state directory.`,
+      path,
+    );
+}
+
+/** A temporary file left by a crash is removed; a link planted there is refused. */
+export async function removeLeftoverFile(path: string, what: string): Promise<void> {
+  if ((await regularFileOrUndefined(path, what, 'remove')) === undefined) return;
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (!isNotFound(err)) throw fsError(err, path, 'remove');
+  }
 }
