@@ -20,6 +20,7 @@ Options:
   --trust FILE          the trusted CA certificates (trust anchors)
   --at ISO              verify at this time instead of now (e.g. 2025-06-01T00:00:00Z)
   --purpose P           client (EKU clientAuth) or server (serverAuth); default: any
+                        (the extended key usage is then not checked)
   --profile P           webpki (RFC 5280 plus the CA/Browser Forum TLS server rules that
                         browsers, Go and rustls enforce) or rfc5280; default: webpki for
                         --purpose server, rfc5280 otherwise
@@ -80,7 +81,7 @@ export const verifyCommand: Command = {
       ctx.out(
         JSON.stringify(
           verdict.ok
-            ? { ok: true, chain: verdict.chain.map(summarize) }
+            ? { ok: true, purpose, chain: verdict.chain.map(summarize) }
             : {
                 ok: false,
                 code: verdict.code,
@@ -106,6 +107,9 @@ export const verifyCommand: Command = {
           `  ${i}  ${c.subject}  ${s.dim(`(SHA-256 ${c.fingerprintSha256.slice(0, 23)}…, until ${c.notAfter.toISOString()})`)}`,
         );
       });
+      // Without --purpose nothing checked the extended key usage: a code-signing leaf passes too.
+      if (purpose === 'any')
+        ctx.out('Extended key usage was not checked: pass --purpose client or server for an mTLS verdict.');
       return 0;
     }
     ctx.out(

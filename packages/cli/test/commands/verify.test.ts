@@ -43,6 +43,11 @@ describe('mtlskit verify', () => {
       extendedKeyUsage: ['serverAuth', 'anyExtendedKeyUsage'],
     });
     f.anyEku = await w.file('any-eku.pem', anyEku.chainPem);
+    const codeSigning = await inter.issue({
+      subject: { commonName: 'signer' },
+      extendedKeyUsage: ['codeSigning'],
+    });
+    f.codeSigning = await w.file('code-signing.pem', codeSigning.chainPem);
   });
   afterAll(() => w.cleanup());
 
@@ -85,6 +90,27 @@ describe('mtlskit verify', () => {
     const human = await run(['verify', '--leaf', f.chain!, '--trust', f.root!, '--host', '10.1.2.3']);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('OK');
+  });
+
+  it('says when the extended key usage was not checked (no --purpose), in text and JSON', async () => {
+    const base = ['verify', '--leaf', f.codeSigning!, '--trust', f.root!];
+    const unchecked = await run(base);
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.stdout).toContain('Extended key usage was not checked: pass --purpose client or server');
+    expect(json((await run([...base, '--json'])).stdout)).toMatchObject({ ok: true, purpose: 'any' });
+    const client = await run([...base, '--purpose', 'client', '--json']);
+    expect(client.code).toBe(1);
+    expect(json(client.stdout)).toMatchObject({ ok: false, code: 'EXTENDED_KEY_USAGE' });
+    const checked = await run(['verify', '--leaf', f.chain!, '--trust', f.root!, '--purpose', 'server']);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toContain('for serverAuth');
+    expect(checked.stdout).not.toContain('not checked');
+    expect(
+      json(
+        (await run(['verify', '--leaf', f.chain!, '--trust', f.root!, '--purpose', 'client', '--json']))
+          .stdout,
+      ),
+    ).toMatchObject({ ok: false });
   });
 
   it('exits 1 with the code and message for invalid chains', async () => {
