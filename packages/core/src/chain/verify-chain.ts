@@ -5,6 +5,7 @@ import { decodePemBlocks, MAX_BUNDLE_BYTES } from '../pem/pem-blocks.js';
 import { verifySignature } from '../x509/signature.js';
 import type { ChainProfile, ChainPurpose, ChainVerdict } from './chain-verdict.js';
 import { type DecodedCrl, decodeCrl } from './crl/decode-crl.js';
+import { leafNameAnswers } from './names/check-leaf-identity.js';
 import { bytesEqual } from './names/general-names.js';
 import { buildPath, type CertPool } from './path/build-path.js';
 import { type ChainCert, chainCertOf } from './path/chain-cert.js';
@@ -353,11 +354,19 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainVer
     maxDepth: options.maxDepth ?? 10,
     crls,
     work,
+    leafNames: new WeakMap(),
     verify: (signer, alg, data, signature) => {
       work.spend('signatureChecks');
       return early.take(signer.d.spki, data) ?? verifySignature(crypto, signer.d.spki, alg, data, signature);
     },
   };
+  // While the platform hashes the leaf's signed part: the leaf's SANs are read for the host
+  // name and CN checks now rather than after the signature is known.
+  try {
+    leafNameAnswers(pinned ?? leaf, ctx);
+  } catch {
+    // Not kept: checkLeafIdentity asks again in its turn and meets the error there.
+  }
   try {
     const result = await buildPath(pinned ?? leaf, pool, ctx);
     if (result.ok) return { ok: true, chain: result.path.map((c) => c.info) };

@@ -6,6 +6,35 @@ import { fail, type PathFailure, type ValidateContext } from '../validate/path-f
 import { matchEmail, matchHostnameInSan, matchIp, matchUri } from './hostname.js';
 import { describe } from './name-constraints.js';
 
+/** The answers of {@link checkLeafIdentity} that read every SAN of the leaf. */
+export interface LeafNameAnswers {
+  /** Whether a dNSName SAN matches `ctx.hostname` (undefined: no host name reference). */
+  hostMatches: boolean | undefined;
+  /** Whether the CN names a SAN entry without being an exact copy (webpki profile only). */
+  cnMiscopiesSan: boolean;
+}
+
+/**
+ * Reads the leaf's SANs for the host name and CN checks, once per verification: verifyChain
+ * asks for it while the platform hashes the leaf's signed part (both take milliseconds for a
+ * certificate with 100,000 SANs), and checkLeafIdentity takes the answers later, in its
+ * order. Pure reads of the leaf and the options: asking early changes no verdict.
+ */
+export function leafNameAnswers(leaf: ChainCert, ctx: ValidateContext): LeafNameAnswers {
+  const hit = ctx.leafNames.get(leaf);
+  if (hit) return hit;
+  const cn = ctx.profile === 'webpki' ? commonNameOf(leaf.d.subject) : undefined;
+  const answers: LeafNameAnswers = {
+    hostMatches:
+      ctx.hostname === undefined || parseIp(ctx.hostname)
+        ? undefined
+        : matchHostnameInSan(ctx.hostname, leaf.sanDer),
+    cnMiscopiesSan: cn !== undefined && cnMiscopiesSan(cn, leaf.sanDer, ipsOf(leaf.sanDer)),
+  };
+  ctx.leafNames.set(leaf, answers);
+  return answers;
+}
+
 /** The leaf's identity: host name, IP, URI and email references (RFC 6125). */
 export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): PathFailure | undefined {
   const n = path.length;
@@ -20,7 +49,7 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
   const sanList = { toString: () => list() || 'none' };
   if (ctx.hostname !== undefined) {
     const asIp = parseIp(ctx.hostname);
-    const ok = asIp ? matchIp(ctx.hostname, ipSans()) : matchHostnameInSan(ctx.hostname, leaf.sanDer);
+    const ok = asIp ? matchIp(ctx.hostname, ipSans()) : leafNameAnswers(leaf, ctx).hostMatches;
     if (!ok) {
       return fail(
         'NAME_MISMATCH',
@@ -70,7 +99,7 @@ export function checkLeafIdentity(path: ChainCert[], ctx: ValidateContext): Path
     const cn = commonNameOf(leaf.d.subject);
     // CA/B BR 7.1.4.3: a CN that names one of the SAN entries must be a byte-for-byte copy of
     // it: `Example.COM` for `example.com` or `192.168.001.001` for 192.168.1.1 is refused.
-    if (cn !== undefined && cnMiscopiesSan(cn, leaf.sanDer, ipSans())) {
+    if (cn !== undefined && leafNameAnswers(leaf, ctx).cnMiscopiesSan) {
       const f = fail(
         'NAME_MISMATCH',
         path,
@@ -102,6 +131,10 @@ function looseIpv4(text: string): Uint8Array | undefined {
   return out;
 }
 
+/**
+ * CA/B BR 7.1.4.3: whether `cn` names one of the SAN entries (a dNSName equal without case,
+ * or an IP address written differently) without being a byte-for-byte copy of it.
+ */
 function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Array[]): boolean {
   const lower = cn.toLowerCase().replace(/\.$/, '');
   let caseless = false;

@@ -1,6 +1,7 @@
 import type { SignatureResult } from '../../x509/signature.js';
 import type { ChainErrorCode, ChainProfile, ChainPurpose } from '../chain-verdict.js';
 import type { DecodedCrl } from '../crl/decode-crl.js';
+import type { LeafNameAnswers } from '../names/check-leaf-identity.js';
 import type { ChainCert } from '../path/chain-cert.js';
 import type { WorkBudget } from '../path/work-budget.js';
 import type { PolicyProcessingOptions } from '../policy/process-policies.js';
@@ -30,6 +31,8 @@ export interface ValidateContext {
   maxDepth: number;
   crls: DecodedCrl[];
   work: WorkBudget;
+  /** The leaf's SAN answers of this verification, by leaf (see leafNameAnswers). */
+  leafNames: WeakMap<ChainCert, LeafNameAnswers>;
   /** Verifies `data`/`signature` with the key of `signer` (cached, counted). */
   verify(
     signer: ChainCert,
