@@ -78,8 +78,11 @@ export function emptyGeneralNames(): GeneralNames {
 
 /** Checks a GeneralNames value (SAN extension contents) without making strings. */
 function validateGeneralNames(value: Uint8Array): void {
-  const { count, tags, starts, ends } = indexGeneralNames(value);
-  for (let k = 0; k < count; k++) {
+  const { count, tags, starts, ends, odd } = indexGeneralNames(value);
+  // A constructed entry is never a plain dNSName: the kernel's list of the others has them all.
+  const n = odd ? odd.length : count;
+  for (let i = 0; i < n; i++) {
+    const k = odd ? odd[i]! : i;
     const tag = tags[k];
     // Only the constructed forms need more than framing: most entries skip the body.
     if (tag !== 0xa4 && tag !== 0xa0) continue;

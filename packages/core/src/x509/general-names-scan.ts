@@ -1,4 +1,5 @@
 import { contentStart, DerError, elementEnd } from './der.js';
+import { type GeneralNamesKernel, newGeneralNamesKernel } from './kernels/general-names-kernel.js';
 
 // GeneralNames are read in place, by offsets: a certificate may carry 100,000 SANs, and one
 // object per name (for the codec and again for the verifier) cost seconds of GC. The offsets
@@ -14,6 +15,14 @@ export interface GeneralNamesIndex {
   readonly starts: Int32Array;
   /** End (exclusive) of each entry's contents. */
   readonly ends: Int32Array;
+  /**
+   * When the SIMD kernel made the index: the entries that are not plain dNSNames (1–63
+   * bytes of letters, digits, inner hyphens and single dots, optionally behind `*.`). The
+   * entries not listed need no check of their bytes. Undefined: every entry may be anything.
+   */
+  readonly odd?: Int32Array;
+  /** The kernel that holds this value, for searches ({@link GeneralNamesKernel.candidateFrom}). */
+  readonly kernel?: GeneralNamesKernel;
 }
 
 // The values are sub-views of a certificate's own DER copy, which nothing writes to.
@@ -31,6 +40,12 @@ export function indexGeneralNames(value: Uint8Array): GeneralNamesIndex {
   if (limit < 2 || value[0] !== 0x30 || elementEnd(value, 0, limit) !== limit)
     throw new DerError('GeneralNames must be one SEQUENCE');
   const first = contentStart(value, 0);
+  const kernel = newGeneralNamesKernel(value);
+  const fast = kernel?.index(first);
+  if (fast) {
+    indexes.set(value, fast);
+    return fast;
+  }
   // Two passes (count, then fill) keep the arrays at their exact size: sized for the worst
   // case they would cost more than the reading. Each pass takes the common header (low tag,
   // short length that fits) inline and leaves every other form to elementEnd's full checks:
@@ -56,7 +71,10 @@ export function indexGeneralNames(value: Uint8Array): GeneralNamesIndex {
     ends[k] = end;
     off = end;
   }
-  const index: GeneralNamesIndex = { count, tags, starts, ends };
+  const index: GeneralNamesIndex = kernel
+    ? { count, tags, starts, ends, kernel }
+    : { count, tags, starts, ends };
+  kernel?.adopt(index);
   indexes.set(value, index);
   return index;
 }

@@ -1,5 +1,6 @@
 import { indexGeneralNames, latin1At } from '../../x509/general-names-scan.js';
 import { formatIp, parseIp } from '../../x509/ip-address.js';
+import { kernelReference } from '../../x509/kernels/general-names-kernel.js';
 import { commonNameOf } from '../../x509/name.js';
 import type { ChainCert } from '../path/chain-cert.js';
 import { fail, type PathFailure, type ValidateContext } from '../validate/path-failure.js';
@@ -135,13 +136,20 @@ function looseIpv4(text: string): Uint8Array | undefined {
  * CA/B BR 7.1.4.3: whether `cn` names one of the SAN entries (a dNSName equal without case,
  * or an IP address written differently) without being a byte-for-byte copy of it.
  */
-function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Array[]): boolean {
+export function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: Uint8Array[]): boolean {
   const lower = cn.toLowerCase().replace(/\.$/, '');
   let caseless = false;
   let exact = false;
   if (sanDer) {
-    const { count, tags, starts, ends } = indexGeneralNames(sanDer);
-    for (let k = 0; k < count; k++) {
+    const index = indexGeneralNames(sanDer);
+    const { count, tags, starts, ends } = index;
+    // The kernel passes over every name that does not equal the CN without case.
+    const kernel = kernelReference(lower) ? index.kernel : undefined;
+    for (
+      let k = kernel ? kernel.candidateFrom(0, lower, '') : 0;
+      k < count;
+      k = kernel ? kernel.candidateFrom(k + 1, lower, '') : k + 1
+    ) {
       const start = starts[k]!;
       const end = ends[k]!;
       // Only names of about the CN's length can equal it: no string for the others.
@@ -175,7 +183,12 @@ function startsCaseless(buf: Uint8Array, start: number, lower: string): boolean 
 function ipsOf(sanDer: Uint8Array | undefined): Uint8Array[] {
   const out: Uint8Array[] = [];
   if (!sanDer) return out;
-  const { count, tags, starts, ends } = indexGeneralNames(sanDer);
-  for (let k = 0; k < count; k++) if (tags[k] === 0x87) out.push(sanDer.subarray(starts[k], ends[k]));
+  const { count, tags, starts, ends, odd } = indexGeneralNames(sanDer);
+  // An IP entry is never a plain dNSName: the kernel's list of the others has them all.
+  const n = odd ? odd.length : count;
+  for (let i = 0; i < n; i++) {
+    const k = odd ? odd[i]! : i;
+    if (tags[k] === 0x87) out.push(sanDer.subarray(starts[k], ends[k]));
+  }
   return out;
 }

@@ -145,11 +145,16 @@ export interface GeneralNamesSummary {
  * the entries.
  */
 export function summarizeGeneralNames(value: Uint8Array): GeneralNamesSummary {
-  const { count, tags, starts, ends } = indexGeneralNames(value);
+  const index = indexGeneralNames(value);
+  const { count, tags, starts, ends } = index;
   if (count === 0) throw new DerError('GeneralNames must not be empty');
   let badIpLength = false;
   let badDnsName: string | undefined;
-  for (let k = 0; k < count; k++) {
+  // When the kernel made the index, the entries it did not list are plain dNSNames.
+  const { odd } = index;
+  const n = odd ? odd.length : count;
+  for (let i = 0; i < n; i++) {
+    const k = odd ? odd[i]! : i;
     const start = starts[k]!;
     const end = ends[k]!;
     switch (tags[k]) {

@@ -1,6 +1,7 @@
 import { toASCII } from 'tr46';
 import { indexGeneralNames, latin1At } from '../../x509/general-names-scan.js';
 import { parseIp, unmapIpv4 } from '../../x509/ip-address.js';
+import { kernelReference } from '../../x509/kernels/general-names-kernel.js';
 
 // Multi-label public suffixes (ccTLD second levels and shared hosting domains) that a
 // wildcard must never cover. Single-label suffixes (TLDs) are caught by the label count.
@@ -111,12 +112,20 @@ export function matchHostnameInSan(reference: string, sanDer: Uint8Array | undef
   const r = referenceHost(reference);
   if (r === undefined || sanDer === undefined) return false;
   const dot = r.indexOf('.');
-  const { count, tags, starts, ends } = indexGeneralNames(sanDer);
+  const index = indexGeneralNames(sanDer);
+  const { count, tags, starts, ends } = index;
   // A SAN can only match at the reference's length or as `*` + its parent domain (either
-  // with a trailing dot): every other name costs one comparison.
+  // with a trailing dot): every other name costs one comparison, and the kernel passes over
+  // every name that is not equal (without case) to one of the two.
   const exact = r.length;
   const wild = dot > 0 ? r.length - dot + 1 : -2;
-  for (let k = 0; k < count; k++) {
+  const tail = dot > 0 ? r.slice(dot) : '';
+  const kernel = kernelReference(r) ? index.kernel : undefined;
+  for (
+    let k = kernel ? kernel.candidateFrom(0, r, tail) : 0;
+    k < count;
+    k = kernel ? kernel.candidateFrom(k + 1, r, tail) : k + 1
+  ) {
     if (tags[k] !== 0x82) continue;
     const start = starts[k]!;
     const end = ends[k]!;
