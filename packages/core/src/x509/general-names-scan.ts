@@ -1,5 +1,9 @@
 import { contentStart, DerError, elementEnd } from './der.js';
-import { type GeneralNamesKernel, newGeneralNamesKernel } from './kernels/general-names-kernel.js';
+import {
+  type GeneralNamesKernel,
+  kernelReference,
+  newGeneralNamesKernel,
+} from './kernels/general-names-kernel.js';
 
 // GeneralNames are read in place, by offsets: a certificate may carry 100,000 SANs, and one
 // object per name (for the codec and again for the verifier) cost seconds of GC. The offsets
@@ -77,6 +81,17 @@ export function indexGeneralNames(value: Uint8Array): GeneralNamesIndex {
   kernel?.adopt(index);
   indexes.set(value, index);
   return index;
+}
+
+/**
+ * The first entry at or after `k` that may be a dNSName equal to `a` without ASCII case, or
+ * to `*` followed by `b` (`b` empty: no wildcard), one trailing dot ignored: `k` itself
+ * unless the index's kernel can pass over entries. The caller compares that entry exactly
+ * and asks again from the next one.
+ */
+export function nextNameCandidate(index: GeneralNamesIndex, k: number, a: string, b: string): number {
+  const { kernel } = index;
+  return kernel && kernelReference(a) && (b === '' || kernelReference(b)) ? kernel.candidateFrom(k, a, b) : k;
 }
 
 /**

@@ -1,6 +1,5 @@
-import { indexGeneralNames, latin1At } from '../../x509/general-names-scan.js';
+import { indexGeneralNames, latin1At, nextNameCandidate } from '../../x509/general-names-scan.js';
 import { formatIp, parseIp } from '../../x509/ip-address.js';
-import { kernelReference } from '../../x509/kernels/general-names-kernel.js';
 import { commonNameOf } from '../../x509/name.js';
 import type { ChainCert } from '../path/chain-cert.js';
 import { fail, type PathFailure, type ValidateContext } from '../validate/path-failure.js';
@@ -143,12 +142,11 @@ export function cnMiscopiesSan(cn: string, sanDer: Uint8Array | undefined, ips: 
   if (sanDer) {
     const index = indexGeneralNames(sanDer);
     const { count, tags, starts, ends } = index;
-    // The kernel passes over every name that does not equal the CN without case.
-    const kernel = kernelReference(lower) ? index.kernel : undefined;
+    // Only names equal to the CN without case are candidates (the kernel skips the others).
     for (
-      let k = kernel ? kernel.candidateFrom(0, lower, '') : 0;
+      let k = nextNameCandidate(index, 0, lower, '');
       k < count;
-      k = kernel ? kernel.candidateFrom(k + 1, lower, '') : k + 1
+      k = nextNameCandidate(index, k + 1, lower, '')
     ) {
       const start = starts[k]!;
       const end = ends[k]!;

@@ -1,7 +1,6 @@
 import { toASCII } from 'tr46';
-import { indexGeneralNames, latin1At } from '../../x509/general-names-scan.js';
+import { indexGeneralNames, latin1At, nextNameCandidate } from '../../x509/general-names-scan.js';
 import { parseIp, unmapIpv4 } from '../../x509/ip-address.js';
-import { kernelReference } from '../../x509/kernels/general-names-kernel.js';
 
 // Multi-label public suffixes (ccTLD second levels and shared hosting domains) that a
 // wildcard must never cover. Single-label suffixes (TLDs) are caught by the label count.
@@ -120,11 +119,10 @@ export function matchHostnameInSan(reference: string, sanDer: Uint8Array | undef
   const exact = r.length;
   const wild = dot > 0 ? r.length - dot + 1 : -2;
   const tail = dot > 0 ? r.slice(dot) : '';
-  const kernel = kernelReference(r) ? index.kernel : undefined;
   for (
-    let k = kernel ? kernel.candidateFrom(0, r, tail) : 0;
+    let k = nextNameCandidate(index, 0, r, tail);
     k < count;
-    k = kernel ? kernel.candidateFrom(k + 1, r, tail) : k + 1
+    k = nextNameCandidate(index, k + 1, r, tail)
   ) {
     if (tags[k] !== 0x82) continue;
     const start = starts[k]!;
